@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "enforce.h"
+#include "enumerate.h"
+#include "fileio.h"
+#include "log.h"
+#include "report.h"
+
+static void help(void) {
+        printf("Usage: devgate apply --policy FILE [--dry-run] [--json]\n"
+               "\n"
+               "Decides for every PCI, virtio and USB device which rule of the policy\n"
+               "matches (first match wins) and enforces the decision: allowed devices are\n"
+               "authorized or bound to their pinned driver, every other device is\n"
+               "deauthorized or kept unbound. Records the decisions in the state directory\n"
+               "for 'devgate status'.\n"
+               "\n"
+               "Options:\n"
+               "  -p --policy FILE   The policy to enforce\n"
+               "  -n --dry-run       Decide and print, write nothing\n"
+               "     --json          Print the decisions as JSON instead of a table\n"
+               "  -h --help          Show this help\n"
+               "\n"
+               "Exit status: 0 every decision enforced, 1 error, 2 usage, 3 policy rejected\n"
+               "or not for this kernel, 4 some decisions could not be enforced.\n");
+}
+
+static int save_state(json_object *state) {
+        _cleanup_free_ char *path = NULL;
+        const char *dir = state_dir();
+        const char *text;
+        int r;
+
+        r = mkdir_parents(dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory '%s': %m", dir);
+        if (asprintf(&path, "%s/state.json", dir) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory.");
+        text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write '%s': %m", path);
+        return 0;
+}
+
+static void log_decision(const Decision *d) {
+        char ids[192], rule[32];
+        /* The kernel log is the boot's record, one line per device; on a terminal the
+         * table already says it. */
+        int level = d->outcome == OUTCOME_FAILED    ? LOG_ERR
+                    : d->outcome == OUTCOME_WARNING ? LOG_WARNING
+                    : log_to_kmsg()                 ? LOG_INFO
+                                                    : LOG_DEBUG;
+
+        device_format_ids(d->device, ids, sizeof ids);
+        decision_rule_label(d, rule, sizeof rule);
+        log_internal(level, 0, "%s %s %s (%s) by %s via %s: %s", action_to_string(d->action),
+                     bus_to_string(d->device->id.bus), d->device->name, ids, rule,
+                     backend_to_string(d->backend), d->result);
+}
+
+/* Decides and enforces one bus. Virtio devices appear only once their PCI transport is
+ * bound, so each bus is enumerated after the previous one was enforced. */
+static int apply_bus(Enforcer *e, const Policy *policy, Bus bus, DeviceList *devices,
+                     json_object *records) {
+        int r = enumerate_bus(bus, devices);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enumerate %s devices: %m", bus_to_string(bus));
+
+        for (size_t i = 0; i < devices->n; i++) {
+                Decision d;
+                decide(policy, &devices->devices[i], kernel_release(), &d);
+                enforce(e, &d);
+                log_decision(&d);
+                json_object_array_add(records, decision_to_json(policy, &d));
+        }
+        return 0;
+}
+
+int cmd_apply(int argc, char *argv[]) {
+        enum { ARG_JSON = 0x100 };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "policy", required_argument, NULL, 'p' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "json", no_argument, NULL, ARG_JSON },
+                {},
+        };
+        _cleanup_(policy_freep) Policy *policy = NULL;
+        DeviceList devices[_BUS_MAX] = {};
+        const char *policy_path = NULL;
+        bool dry_run = false, json = false;
+        json_object *records = NULL, *state = NULL;
+        Enforcer e;
+        unsigned allowed, denied, failed;
+        int c, ret;
+
+        while ((c = getopt_long(argc, argv, "hp:n", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case 'p':
+                        policy_path = optarg;
+                        break;
+                case 'n':
+                        dry_run = true;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                default:
+                        return usage_error("apply ");
+                }
+        if (!policy_path || optind != argc) {
+                fprintf(stderr, "devgate apply: %s\n",
+                        policy_path ? "unexpected argument" : "--policy FILE is required");
+                return usage_error("apply ");
+        }
+
+        if (policy_load(policy_path, &policy) < 0)
+                return EXIT_REJECTED;
+        if (!kernel_range_contains(&policy->kernel, kernel_release())) {
+                log_error("Policy '%s' is for kernels %s to %s, this is %s: nothing authorized.",
+                          policy->name, policy->kernel.min ?: "any", policy->kernel.max ?: "any",
+                          kernel_release());
+                return EXIT_REJECTED;
+        }
+        log_info("Applying policy '%s' version %" PRId64 " (sha256 %s)%s.", policy->name,
+                 policy->version, policy->sha256, dry_run ? ", dry run" : "");
+
+        if (enforcer_open(&e, dry_run) < 0)
+                return EXIT_ERROR;
+
+        ret = EXIT_OK;
+        /* Close the gates before the first decision: from here on only explicit binds
+         * attach drivers to existing devices. USB is gated per root hub. */
+        if (enforcer_gate_bus(&e, BUS_PCI) < 0 || enforcer_gate_bus(&e, BUS_VIRTIO) < 0)
+                ret = EXIT_INCOMPLETE;
+
+        records = json_object_new_array();
+        for (Bus b = 0; b < _BUS_MAX; b++)
+                if (apply_bus(&e, policy, b, &devices[b], records) < 0) {
+                        ret = EXIT_ERROR;
+                        break;
+                }
+        enforcer_close(&e);
+
+        decisions_count(records, &allowed, &denied, &failed);
+        if (ret == EXIT_OK && failed > 0)
+                ret = EXIT_INCOMPLETE;
+
+        state = state_new(policy, policy_path, kernel_release(), records);
+        if (!dry_run && save_state(state) < 0 && ret == EXIT_OK)
+                ret = EXIT_ERROR;
+
+        if (json)
+                printf("%s\n",
+                       json_object_to_json_string_ext(
+                               state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        else {
+                decisions_print_table(stdout, records);
+                printf("\n%s '%s' version %" PRId64 ": %u allowed, %u denied, %u failed.\n",
+                       dry_run ? "Would apply" : "Applied", policy->name, policy->version, allowed,
+                       denied, failed);
+        }
+        log_info("Policy '%s' version %" PRId64 ": %u allowed, %u denied, %u failed.", policy->name,
+                 policy->version, allowed, denied, failed);
+
+        json_object_put(state);
+        json_object_put(records);
+        for (Bus b = 0; b < _BUS_MAX; b++)
+                device_list_done(&devices[b]);
+        return ret;
+}

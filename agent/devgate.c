@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* devgate: decides which devices a confidential guest lets a driver touch, from a policy,
+ * and enforces the decision before the initramfs hands over to the real root. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+
+#include "cli.h"
+#include "enumerate.h"
+#include "log.h"
+
+static const char *state_dir_override;
+
+const char *state_dir(void) {
+        const char *env = getenv("DEVGATE_STATE_DIR");
+        if (state_dir_override)
+                return state_dir_override;
+        return env && *env ? env : DEVGATE_STATE_DIR_DEFAULT;
+}
+
+void set_state_dir(const char *dir) {
+        state_dir_override = dir;
+}
+
+const char *kernel_release(void) {
+        static struct utsname u;
+        const char *env = getenv("DEVGATE_KERNEL_RELEASE");
+
+        /* Tests pin the release to exercise kernel-scoped rules on any build machine. */
+        if (env && *env)
+                return env;
+        if (u.release[0] == '\0' && uname(&u) < 0)
+                return "0";
+        return u.release;
+}
+
+int enumerate_all(DeviceList lists[]) {
+        for (Bus b = 0; b < _BUS_MAX; b++) {
+                int r = enumerate_bus(b, &lists[b]);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to enumerate %s devices: %m",
+                                               bus_to_string(b));
+        }
+        return 0;
+}
+
+static void help(void) {
+        printf("Usage: devgate [OPTIONS] COMMAND ...\n"
+               "\n"
+               "Authorizes only the devices a signed device policy allows, before the\n"
+               "initramfs hands over to the real root.\n"
+               "\n"
+               "Commands:\n"
+               "  apply --policy FILE      Decide and enforce (see devgate apply --help)\n"
+               "  status                   What was decided at boot\n"
+               "  explain DEVICE           Which rule matches a device, and why\n"
+               "  generate                 A policy allowing exactly the devices present\n"
+               "  policy check FILE        Validate a policy\n"
+               "\n"
+               "Options:\n"
+               "  -h --help                Show this help\n"
+               "     --version             Show the version\n"
+               "  -v --verbose             Log debug messages\n"
+               "  -q --quiet               Log only warnings and errors\n"
+               "     --log-target=TARGET   auto, stderr or kmsg (default: auto, which is\n"
+               "                           kmsg inside an initramfs)\n"
+               "     --state-dir=DIR       Where apply records its decisions (default\n"
+               "                           $DEVGATE_STATE_DIR or " DEVGATE_STATE_DIR_DEFAULT ")\n"
+               "\n"
+               "Exit status: 0 success, 1 error, 2 usage, 3 policy rejected,\n"
+               "4 some decisions could not be enforced. See devgate(8).\n");
+}
+
+int usage_error(const char *command) {
+        fprintf(stderr, "Try 'devgate %s--help' for more information.\n", command);
+        return EXIT_USAGE;
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_LOG_TARGET, ARG_STATE_DIR };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                {},
+        };
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char *argv[]);
+        } commands[] = {
+                { "apply", cmd_apply },       { "status", cmd_status }, { "explain", cmd_explain },
+                { "generate", cmd_generate }, { "policy", cmd_policy },
+        };
+        LogTarget target = LOG_TARGET_AUTO;
+        int level = LOG_INFO, c;
+
+        /* "+": stop at the command, whose own options follow it. */
+        while ((c = getopt_long(argc, argv, "+hvq", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case ARG_VERSION:
+                        printf("devgate %s\n", DEVGATE_VERSION);
+                        return EXIT_OK;
+                case 'v':
+                        level = LOG_DEBUG;
+                        break;
+                case 'q':
+                        level = LOG_WARNING;
+                        break;
+                case ARG_LOG_TARGET:
+                        if (log_target_from_string(optarg, &target) < 0) {
+                                fprintf(stderr, "devgate: unknown log target '%s'\n", optarg);
+                                return usage_error("");
+                        }
+                        break;
+                case ARG_STATE_DIR:
+                        set_state_dir(optarg);
+                        break;
+                default:
+                        return usage_error("");
+                }
+
+        log_setup(target, level);
+
+        if (optind >= argc) {
+                help();
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (streq(commands[i].name, argv[optind])) {
+                        argv += optind;
+                        argc -= optind;
+                        optind = 0; /* restart getopt for the command's own options */
+                        return commands[i].run(argc, argv);
+                }
+
+        fprintf(stderr, "devgate: unknown command '%s'\n", argv[optind]);
+        return usage_error("");
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "enforce.h"
+#include "log.h"
+#include "sysfs-io.h"
+
+int enforcer_open(Enforcer *e, bool dry_run) {
+        *e = (Enforcer){ .dry_run = dry_run };
+
+        for (Bus b = 0; b < _BUS_MAX; b++) {
+                char path[64];
+                snprintf(path, sizeof path, "/sys/bus/%s", bus_to_string(b));
+                e->bus_fd[b] = sysfs_open_dir(path);
+                if (e->bus_fd[b] < 0 && e->bus_fd[b] != -ENOENT)
+                        return log_error_errno(e->bus_fd[b], "Failed to open '%s': %m", path);
+        }
+        return 0;
+}
+
+void enforcer_close(Enforcer *e) {
+        for (Bus b = 0; b < _BUS_MAX; b++)
+                e->bus_fd[b] = safe_close(e->bus_fd[b]);
+}
+
+int enforcer_gate_bus(Enforcer *e, Bus bus) {
+        int r;
+
+        if (e->bus_fd[bus] < 0 || e->dry_run)
+                return 0;
+        r = sysfs_write_at(e->bus_fd[bus], "drivers_autoprobe", "0");
+        if (r < 0)
+                return log_error_errno(r, "Failed to turn off '/sys/bus/%s/drivers_autoprobe': %m",
+                                       bus_to_string(bus));
+        log_debug("Turned off automatic binding on the %s bus.", bus_to_string(bus));
+        return 0;
+}
+
+static void set_result(Decision *d, Outcome outcome, const char *format, ...) _printf_(3, 4);
+static void set_result(Decision *d, Outcome outcome, const char *format, ...) {
+        va_list ap;
+        d->outcome = outcome;
+        va_start(ap, format);
+        vsnprintf(d->result, sizeof d->result, format, ap);
+        va_end(ap);
+}
+
+static int unbind(Device *dev) {
+        _cleanup_close_ int driver_fd = -EBADF;
+
+        /* "driver" is the kernel's link to the driver that holds this very device. */
+        driver_fd = openat(dev->dir_fd, "driver", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (driver_fd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        return sysfs_command_at(driver_fd, "unbind", dev->name);
+}
+
+static void current_driver(Device *dev) {
+        if (sysfs_read_driver_at(dev->dir_fd, dev->driver, sizeof dev->driver) < 0)
+                dev->driver[0] = '\0';
+}
+
+static void enforce_authorized(Decision *d) {
+        Device *dev = d->device;
+        int r;
+
+        if (d->action == ACTION_ALLOW) {
+                /* Pin before authorizing: authorizing binds at once. */
+                if (d->driver &&
+                    faccessat(dev->dir_fd, "driver_override", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        r = sysfs_write_at(dev->dir_fd, "driver_override", d->driver);
+                        if (r < 0)
+                                return set_result(d, OUTCOME_FAILED,
+                                                  "cannot pin driver %s: %s, not authorized",
+                                                  d->driver, strerror(-r));
+                }
+                r = sysfs_write_at(dev->dir_fd, "authorized", "1");
+                if (r < 0)
+                        return set_result(d, OUTCOME_FAILED, "writing authorized=1 failed: %s",
+                                          strerror(-r));
+                return set_result(d, OUTCOME_ENFORCED, "authorized");
+        }
+
+        if (dev->is_usb_root_hub) {
+                r = sysfs_write_at(dev->dir_fd, "authorized_default", "0");
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set authorized_default=0 on '%s': %m",
+                                          dev->syspath);
+        }
+        r = sysfs_write_at(dev->dir_fd, "authorized", "0");
+        if (r < 0)
+                return set_result(d, OUTCOME_FAILED, "writing authorized=0 failed: %s",
+                                  strerror(-r));
+        set_result(d, OUTCOME_ENFORCED, "deauthorized");
+}
+
+static void gate_deny(Enforcer *e, Decision *d) {
+        Device *dev = d->device;
+        char was_bound[DRIVER_NAME_MAX];
+        int r;
+
+        (void) e;
+        /* PCI: make the function unbindable first, so that nothing can re-bind it between
+         * the unbind and the end of the run. Virtio has no driver_override; with automatic
+         * binding off, an unbound virtio device stays unbound. */
+        if (dev->id.bus == BUS_PCI) {
+                r = sysfs_write_at(dev->dir_fd, "driver_override", DEVGATE_DENY_OVERRIDE);
+                if (r < 0)
+                        return set_result(d, OUTCOME_FAILED, "cannot block binding: %s",
+                                          strerror(-r));
+        }
+
+        current_driver(dev);
+        if (dev->driver[0] == '\0')
+                return set_result(d, OUTCOME_ENFORCED, "blocked");
+
+        strcpy(was_bound, dev->driver);
+        r = unbind(dev);
+        if (r < 0)
+                return set_result(d, OUTCOME_FAILED, "still bound to %s, unbind failed: %s",
+                                  was_bound, strerror(-r));
+        set_result(d, OUTCOME_ENFORCED, "blocked, unbound from %s", was_bound);
+}
+
+static void gate_allow(Enforcer *e, Decision *d) {
+        Device *dev = d->device;
+        Bus bus = dev->id.bus;
+        int r;
+
+        if (d->driver && bus == BUS_PCI) {
+                r = sysfs_write_at(dev->dir_fd, "driver_override", d->driver);
+                if (r < 0)
+                        return set_result(d, OUTCOME_FAILED, "cannot pin driver %s: %s", d->driver,
+                                          strerror(-r));
+        }
+
+        current_driver(dev);
+        if (dev->driver[0] && d->driver && !streq(dev->driver, d->driver)) {
+                r = unbind(dev);
+                if (r < 0)
+                        return set_result(d, OUTCOME_FAILED,
+                                          "bound to %s instead of %s, unbind failed: %s",
+                                          dev->driver, d->driver, strerror(-r));
+                dev->driver[0] = '\0';
+        }
+        if (dev->driver[0])
+                return set_result(d, OUTCOME_ENFORCED, "bound to %s", dev->driver);
+
+        if (e->bus_fd[bus] < 0)
+                return set_result(d, OUTCOME_FAILED, "no /sys/bus/%s to bind through",
+                                  bus_to_string(bus));
+        r = sysfs_command_at(e->bus_fd[bus], "drivers_probe", dev->name);
+        if (r < 0)
+                return set_result(d, OUTCOME_FAILED, "bind failed: %s", strerror(-r));
+
+        current_driver(dev);
+        if (dev->driver[0] == '\0')
+                return set_result(d, OUTCOME_WARNING, "bind requested, no driver bound");
+        if (d->driver && !streq(dev->driver, d->driver)) {
+                /* Only virtio gets here: PCI is held to its pin by driver_override. */
+                r = unbind(dev);
+                return set_result(d, OUTCOME_FAILED, "%s bound instead of %s, %s", dev->driver,
+                                  d->driver, r < 0 ? "unbind failed" : "unbound");
+        }
+        set_result(d, OUTCOME_ENFORCED, "bound to %s", dev->driver);
+}
+
+void enforce(Enforcer *e, Decision *d) {
+        Device *dev = d->device;
+        DeviceIdentity now;
+        int r;
+
+        d->backend = dev->has_authorized ? BACKEND_AUTHORIZED : BACKEND_BUS_GATE;
+
+        if (dev->dir_fd < 0) {
+                d->backend = BACKEND_NONE;
+                return set_result(d, d->action == ACTION_ALLOW ? OUTCOME_FAILED : OUTCOME_ENFORCED,
+                                  "cannot open device: %s", strerror(-dev->identity_error));
+        }
+        if (e->dry_run)
+                return set_result(d, OUTCOME_PLANNED, "dry run");
+
+        /* "default": "allow" leaves a device as the kernel has it: devgate never authorizes
+         * a device without an explicit rule. */
+        if (d->action == ACTION_ALLOW && d->rule < 0)
+                return set_result(d, OUTCOME_ENFORCED, "left as is (no rule)");
+
+        if (d->action == ACTION_ALLOW) {
+                r = device_identity_read(dev->dir_fd, dev->id.bus, &now);
+                if (r == -ENOENT || r == -ENODEV)
+                        return set_result(d, OUTCOME_FAILED, "vanished before it was bound");
+                if (r < 0 || !device_identity_equal(&now, &dev->id)) {
+                        /* Decided for one identity, now presents another: deny it. */
+                        d->action = ACTION_DENY;
+                        d->rule = -1;
+                        d->driver = NULL;
+                        if (d->backend == BACKEND_AUTHORIZED)
+                                enforce_authorized(d);
+                        else
+                                gate_deny(e, d);
+                        return set_result(
+                                d, d->outcome == OUTCOME_ENFORCED ? OUTCOME_WARNING : d->outcome,
+                                "identity changed, denied (%s)", d->result);
+                }
+        }
+
+        if (d->backend == BACKEND_AUTHORIZED)
+                enforce_authorized(d);
+        else if (dev->id.bus == BUS_USB)
+                set_result(d, OUTCOME_FAILED, "usb device without an authorized attribute");
+        else if (d->action == ACTION_ALLOW)
+                gate_allow(e, d);
+        else
+                gate_deny(e, d);
+}

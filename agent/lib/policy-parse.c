@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Policy v1: JSON → Policy. Every rejection names the JSON path and the reason, and any
+ * key the format does not define is an error: a misspelt "subsytem_vendor" silently
+ * ignored would widen an allow rule. */
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "macro.h"
+#include "policy.h"
+#include "virtio-ids.h"
+
+/* Deep enough for the format (policy → rules → rule → match → list), shallow enough that
+ * hostile nesting stops in the tokenizer. */
+#define POLICY_JSON_DEPTH_MAX 8
+#define POLICY_NAME_MAX       64
+#define POLICY_TEXT_MAX       4096
+
+typedef struct Parser {
+        char path[256];
+        PolicyError *error;
+} Parser;
+
+static int fail(Parser *p, const char *format, ...) _printf_(2, 3);
+static int fail(Parser *p, const char *format, ...) {
+        va_list ap;
+
+        if (p->error) {
+                snprintf(p->error->path, sizeof p->error->path, "%s", p->path);
+                va_start(ap, format);
+                vsnprintf(p->error->reason, sizeof p->error->reason, format, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+/* Appends ".key" or "[i]" to the path; returns the length to restore afterwards. */
+static size_t path_push_key(Parser *p, const char *key) {
+        size_t len = strlen(p->path);
+        snprintf(p->path + len, sizeof p->path - len, "%s%s", len ? "." : "", key);
+        return len;
+}
+
+static size_t path_push_index(Parser *p, size_t i) {
+        size_t len = strlen(p->path);
+        snprintf(p->path + len, sizeof p->path - len, "[%zu]", i);
+        return len;
+}
+
+static void path_pop(Parser *p, size_t len) {
+        p->path[len] = '\0';
+}
+
+static const char *json_type_name(json_object *o) {
+        return o ? json_type_to_name(json_object_get_type(o)) : "null";
+}
+
+/* Rejects keys outside `allowed` (a NULL-terminated list). */
+static int check_keys(Parser *p, json_object *obj, const char *const *allowed) {
+        json_object_object_foreach (obj, key, value) {
+                bool known = false;
+                (void) value;
+                for (const char *const *a = allowed; *a; a++)
+                        if (streq(*a, key)) {
+                                known = true;
+                                break;
+                        }
+                if (!known) {
+                        size_t saved = path_push_key(p, key);
+                        int r = fail(p, "unknown key");
+                        path_pop(p, saved);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int get_string(Parser *p, json_object *o, size_t max, const char **ret) {
+        if (!json_object_is_type(o, json_type_string))
+                return fail(p, "expected a string, got %s", json_type_name(o));
+        const char *s = json_object_get_string(o);
+        size_t len = (size_t) json_object_get_string_len(o);
+        if (strlen(s) != len)
+                return fail(p, "string contains a NUL byte");
+        if (len == 0)
+                return fail(p, "must not be empty");
+        if (len > max)
+                return fail(p, "longer than %zu characters", max);
+        *ret = s;
+        return 0;
+}
+
+static int dup_string(Parser *p, json_object *o, size_t max, char **ret) {
+        const char *s;
+        int r = get_string(p, o, max, &s);
+        if (r < 0)
+                return r;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool is_name_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.';
+}
+
+static int dup_identifier(Parser *p, json_object *o, const char *what, char **ret) {
+        const char *s;
+        int r = get_string(p, o, POLICY_NAME_MAX, &s);
+        if (r < 0)
+                return r;
+        for (const char *c = s; *c; c++)
+                if (!is_name_char(*c))
+                        return fail(p, "%s may contain only letters, digits, '-', '_' and '.'",
+                                    what);
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_hex_digits(const char *s, size_t len, uint32_t *ret) {
+        uint32_t v = 0;
+        if (len == 0 || len > 8)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                int d = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+                if (d < 0)
+                        return -EINVAL;
+                v = v << 4 | (uint32_t) d;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* "0x1af4": an ID of at most `digits` hex digits. */
+static int parse_id(Parser *p, json_object *o, unsigned digits, uint32_t *ret) {
+        const char *s;
+        int r = get_string(p, o, 16, &s);
+        if (r < 0)
+                return r;
+        size_t len = strlen(s);
+        if (len < 3 || len > 2 + digits || s[0] != '0' || s[1] != 'x' ||
+            parse_hex_digits(s + 2, len - 2, ret) < 0)
+                return fail(p, "expected a hex ID \"0x%.*s\" of at most %u digits, got \"%s\"",
+                            (int) digits, "ffffffff", digits, s);
+        return 0;
+}
+
+/* A list field accepts one value or an array of them. Calls `item` for each element. */
+typedef int (*ItemParser)(Parser *p, json_object *o, void *ctx, size_t index);
+
+static int parse_one_or_many(Parser *p, json_object *o, ItemParser item, void *ctx, size_t *ret_n) {
+        int r;
+
+        if (!json_object_is_type(o, json_type_array)) {
+                r = item(p, o, ctx, 0);
+                if (r < 0)
+                        return r;
+                *ret_n = 1;
+                return 0;
+        }
+
+        size_t n = json_object_array_length(o);
+        if (n == 0)
+                return fail(p, "must list at least one value");
+        if (n > POLICY_LIST_MAX)
+                return fail(p, "lists more than %d values", POLICY_LIST_MAX);
+        for (size_t i = 0; i < n; i++) {
+                size_t saved = path_push_index(p, i);
+                r = item(p, json_object_array_get_idx(o, i), ctx, i);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+static size_t list_length(json_object *o) {
+        return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 1;
+}
+
+typedef struct IdContext {
+        IdList *list;
+        unsigned digits;
+} IdContext;
+
+static int id_item(Parser *p, json_object *o, void *ctx, size_t i) {
+        IdContext *c = ctx;
+        return parse_id(p, o, c->digits, &c->list->ids[i]);
+}
+
+static int parse_id_list(Parser *p, json_object *o, unsigned digits, IdList *ret) {
+        size_t n = list_length(o);
+        if (n == 0 || n > POLICY_LIST_MAX)
+                return parse_one_or_many(p, o, id_item, NULL, &n); /* reports the error */
+        ret->ids = calloc(n, sizeof *ret->ids);
+        if (!ret->ids)
+                return -ENOMEM;
+        return parse_one_or_many(p, o, id_item, &(IdContext){ ret, digits }, &ret->n);
+}
+
+/* "0x0604xx": a byte written "xx" matches anything; "0x060400/0xffff00": explicit mask. */
+static int parse_class(const char *s, ClassPattern *ret) {
+        uint32_t value = 0, mask = 0;
+
+        if (strlen(s) < 8 || s[0] != '0' || s[1] != 'x')
+                return -EINVAL;
+        for (unsigned byte = 0; byte < 3; byte++) {
+                const char *b = s + 2 + 2 * byte;
+                uint32_t v;
+                value <<= 8;
+                mask <<= 8;
+                if (b[0] == 'x' && b[1] == 'x')
+                        continue;
+                if (parse_hex_digits(b, 2, &v) < 0)
+                        return -EINVAL;
+                value |= v;
+                mask |= 0xff;
+        }
+
+        const char *rest = s + 8;
+        if (*rest == '/') {
+                uint32_t explicit_mask;
+                if (mask != 0xffffff || strncmp(rest + 1, "0x", 2) != 0 || strlen(rest + 3) != 6 ||
+                    parse_hex_digits(rest + 3, 6, &explicit_mask) < 0)
+                        return -EINVAL;
+                mask = explicit_mask;
+        } else if (*rest != '\0')
+                return -EINVAL;
+
+        *ret = (ClassPattern){ .value = value & mask, .mask = mask };
+        return 0;
+}
+
+static int class_item(Parser *p, json_object *o, void *ctx, size_t i) {
+        ClassList *list = ctx;
+        const char *s;
+        int r = get_string(p, o, 32, &s);
+        if (r < 0)
+                return r;
+        if (parse_class(s, &list->patterns[i]) < 0)
+                return fail(p,
+                            "expected \"0xCCSSPP\" or \"0xCCSSPP/0xMASK\" (\"xx\" for any "
+                            "byte), got \"%s\"",
+                            s);
+        return 0;
+}
+
+static int parse_class_list(Parser *p, json_object *o, ClassList *ret) {
+        size_t n = list_length(o);
+        if (n == 0 || n > POLICY_LIST_MAX)
+                return parse_one_or_many(p, o, class_item, NULL, &n);
+        ret->patterns = calloc(n, sizeof *ret->patterns);
+        if (!ret->patterns)
+                return -ENOMEM;
+        return parse_one_or_many(p, o, class_item, ret, &ret->n);
+}
+
+static int virtio_item(Parser *p, json_object *o, void *ctx, size_t i) {
+        IdList *list = ctx;
+        const char *s;
+        int r = get_string(p, o, 32, &s);
+        if (r < 0)
+                return r;
+        if (virtio_type_from_name(s, &list->ids[i]) < 0)
+                return fail(p, "unknown virtio device type \"%s\" (known: %s)", s,
+                            virtio_known_names());
+        return 0;
+}
+
+static int parse_virtio_list(Parser *p, json_object *o, IdList *ret) {
+        size_t n = list_length(o);
+        if (n == 0 || n > POLICY_LIST_MAX)
+                return parse_one_or_many(p, o, virtio_item, NULL, &n);
+        ret->ids = calloc(n, sizeof *ret->ids);
+        if (!ret->ids)
+                return -ENOMEM;
+        return parse_one_or_many(p, o, virtio_item, ret, &ret->n);
+}
+
+static const char *const pci_match_keys[] = {
+        "bus",      "vendor", "device", "subsystem_vendor", "subsystem_device", "class",
+        "revision", "virtio", NULL,
+};
+static const char *const virtio_match_keys[] = { "bus", "virtio", "vendor", NULL };
+static const char *const usb_match_keys[] = {
+        "bus", "vendor", "product", "interface_class", NULL,
+};
+
+static int parse_match(Parser *p, json_object *o, Match *m) {
+        json_object *bus;
+        const char *s;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(p, "expected an object, got %s", json_type_name(o));
+        if (!json_object_object_get_ex(o, "bus", &bus))
+                return fail(p, "missing \"bus\" (one of \"pci\", \"virtio\", \"usb\")");
+
+        size_t saved = path_push_key(p, "bus");
+        r = get_string(p, bus, 16, &s);
+        if (r >= 0) {
+                m->bus = bus_from_string(s);
+                if (m->bus < 0)
+                        r = fail(p, "expected \"pci\", \"virtio\" or \"usb\", got \"%s\"", s);
+        }
+        path_pop(p, saved);
+        if (r < 0)
+                return r;
+
+        r = check_keys(p, o,
+                       m->bus == BUS_PCI      ? pci_match_keys
+                       : m->bus == BUS_VIRTIO ? virtio_match_keys
+                                              : usb_match_keys);
+        if (r < 0) {
+                if (p->error)
+                        snprintf(p->error->reason, sizeof p->error->reason,
+                                 "not a property of %s devices", bus_to_string(m->bus));
+                return r;
+        }
+
+        json_object_object_foreach (o, key, value) {
+                saved = path_push_key(p, key);
+                if (streq(key, "bus"))
+                        r = 0;
+                else if (streq(key, "vendor"))
+                        r = parse_id_list(p, value, 4, &m->vendor);
+                else if (streq(key, "device"))
+                        r = parse_id_list(p, value, 4, &m->device);
+                else if (streq(key, "subsystem_vendor"))
+                        r = parse_id_list(p, value, 4, &m->subsystem_vendor);
+                else if (streq(key, "subsystem_device"))
+                        r = parse_id_list(p, value, 4, &m->subsystem_device);
+                else if (streq(key, "revision"))
+                        r = parse_id_list(p, value, 2, &m->revision);
+                else if (streq(key, "class"))
+                        r = parse_class_list(p, value, &m->class);
+                else if (streq(key, "virtio"))
+                        r = parse_virtio_list(p, value, &m->virtio);
+                else if (streq(key, "product"))
+                        r = parse_id_list(p, value, 4, &m->product);
+                else /* interface_class */
+                        r = parse_id_list(p, value, 2, &m->interface_class);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+
+        if (m->bus == BUS_PCI && m->virtio.n > 0 && m->device.n > 0) {
+                saved = path_push_key(p, "device");
+                r = fail(p, "\"virtio\" already names the device IDs; use one or the other");
+                path_pop(p, saved);
+                return r;
+        }
+        return 0;
+}
+
+static bool valid_kernel_bound(const char *s) {
+        /* Dotted numbers: "6", "6.1", "6.1.112". */
+        bool digit = false;
+        for (; *s; s++) {
+                if (*s >= '0' && *s <= '9')
+                        digit = true;
+                else if (*s == '.' && digit)
+                        digit = false;
+                else
+                        return false;
+        }
+        return digit;
+}
+
+static int parse_kernel_range(Parser *p, json_object *o, KernelRange *ret) {
+        static const char *const keys[] = { "min", "max", NULL };
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(p, "expected an object with \"min\" and/or \"max\", got %s",
+                            json_type_name(o));
+        r = check_keys(p, o, keys);
+        if (r < 0)
+                return r;
+
+        json_object_object_foreach (o, key, value) {
+                char **bound = streq(key, "min") ? &ret->min : &ret->max;
+                size_t saved = path_push_key(p, key);
+                r = dup_string(p, value, 32, bound);
+                if (r >= 0 && !valid_kernel_bound(*bound))
+                        r = fail(p, "expected a kernel version such as \"6.1\", got \"%s\"",
+                                 *bound);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+        if (!ret->min && !ret->max)
+                return fail(p, "expected \"min\" and/or \"max\"");
+        return 0;
+}
+
+static int parse_action(Parser *p, json_object *o, Action *ret) {
+        const char *s;
+        int r = get_string(p, o, 16, &s);
+        if (r < 0)
+                return r;
+        *ret = action_from_string(s);
+        if (*ret < 0)
+                return fail(p, "expected \"allow\" or \"deny\", got \"%s\"", s);
+        return 0;
+}
+
+static int parse_rule(Parser *p, json_object *o, Rule *rule) {
+        static const char *const keys[] = {
+                "action", "comment", "match", "driver", "kernel", NULL
+        };
+        json_object *action, *match;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(p, "expected an object, got %s", json_type_name(o));
+        r = check_keys(p, o, keys);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "action", &action))
+                return fail(p, "missing \"action\" (\"allow\" or \"deny\")");
+        if (!json_object_object_get_ex(o, "match", &match))
+                return fail(p, "missing \"match\"");
+
+        json_object_object_foreach (o, key, value) {
+                size_t saved = path_push_key(p, key);
+                if (streq(key, "action"))
+                        r = parse_action(p, value, &rule->action);
+                else if (streq(key, "comment"))
+                        r = dup_string(p, value, POLICY_TEXT_MAX, &rule->comment);
+                else if (streq(key, "match"))
+                        r = parse_match(p, value, &rule->match);
+                else if (streq(key, "driver"))
+                        r = dup_identifier(p, value, "a driver name", &rule->driver);
+                else
+                        r = parse_kernel_range(p, value, &rule->kernel);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+
+        if (rule->driver) {
+                size_t saved = path_push_key(p, "driver");
+                if (rule->action != ACTION_ALLOW)
+                        r = fail(p, "only an allow rule can pin a driver");
+                else if (rule->match.bus == BUS_USB)
+                        r = fail(p, "usb devices are authorized as a whole, not per driver");
+                path_pop(p, saved);
+        }
+        return r;
+}
+
+static int parse_rules(Parser *p, json_object *o, Policy *policy) {
+        if (!json_object_is_type(o, json_type_array))
+                return fail(p, "expected an array, got %s", json_type_name(o));
+
+        size_t n = json_object_array_length(o);
+        if (n > POLICY_RULES_MAX)
+                return fail(p, "more than %d rules", POLICY_RULES_MAX);
+        policy->rules = calloc(n ? n : 1, sizeof *policy->rules);
+        if (!policy->rules)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t saved = path_push_index(p, i);
+                /* Counted before parsing so that a half-parsed rule is freed too. */
+                policy->n_rules = i + 1;
+                int r = parse_rule(p, json_object_array_get_idx(o, i), &policy->rules[i]);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_policy(Parser *p, json_object *root, Policy *policy) {
+        static const char *const keys[] = {
+                "format", "name", "version", "description", "default", "kernel", "rules", NULL,
+        };
+        static const char *const required[] = { "format", "name", "version", "rules" };
+        int r;
+
+        if (!json_object_is_type(root, json_type_object))
+                return fail(p, "expected a policy object, got %s", json_type_name(root));
+        r = check_keys(p, root, keys);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (!json_object_object_get_ex(root, required[i], NULL))
+                        return fail(p, "missing \"%s\"", required[i]);
+
+        policy->default_action = ACTION_DENY;
+        json_object_object_foreach (root, key, value) {
+                size_t saved = path_push_key(p, key);
+                if (streq(key, "format")) {
+                        if (!json_object_is_type(value, json_type_int) ||
+                            json_object_get_int64(value) != POLICY_FORMAT)
+                                r = fail(p, "expected %d, the only format this devgate reads",
+                                         POLICY_FORMAT);
+                } else if (streq(key, "name"))
+                        r = dup_identifier(p, value, "a policy name", &policy->name);
+                else if (streq(key, "version")) {
+                        if (!json_object_is_type(value, json_type_int) ||
+                            json_object_get_int64(value) < 0 ||
+                            json_object_get_int64(value) == INT64_MAX)
+                                r = fail(p, "expected a non-negative integer, got %s",
+                                         json_object_to_json_string(value));
+                        else
+                                policy->version = json_object_get_int64(value);
+                } else if (streq(key, "description"))
+                        r = dup_string(p, value, POLICY_TEXT_MAX, &policy->description);
+                else if (streq(key, "default"))
+                        r = parse_action(p, value, &policy->default_action);
+                else if (streq(key, "kernel"))
+                        r = parse_kernel_range(p, value, &policy->kernel);
+                else
+                        r = parse_rules(p, value, policy);
+                path_pop(p, saved);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void json_tokener_freep(json_tokener **t) {
+        if (*t)
+                json_tokener_free(*t);
+}
+
+static void json_object_putp(json_object **o) {
+        json_object_put(*o);
+}
+
+int policy_parse(const char *data, size_t size, Policy **ret, PolicyError *error) {
+        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(policy_freep) Policy *policy = NULL;
+        Parser p = { .error = error };
+        int r;
+
+        if (size > POLICY_SIZE_MAX)
+                return fail(&p, "larger than %d bytes", POLICY_SIZE_MAX);
+
+        tok = json_tokener_new_ex(POLICY_JSON_DEPTH_MAX);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+
+        root = json_tokener_parse_ex(tok, data, (int) size);
+        enum json_tokener_error jerr = json_tokener_get_error(tok);
+        if (jerr == json_tokener_continue)
+                return fail(&p, "not valid JSON: unexpected end of input");
+        if (jerr != json_tokener_success)
+                return fail(&p, "not valid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
+                            json_tokener_error_desc(jerr));
+        for (size_t end = json_tokener_get_parse_end(tok); end < size; end++)
+                if (!strchr(" \t\r\n", data[end]) || data[end] == '\0')
+                        return fail(&p, "not valid JSON: trailing data at byte %zu", end);
+
+        policy = calloc(1, sizeof *policy);
+        if (!policy)
+                return -ENOMEM;
+        r = parse_policy(&p, root, policy);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(policy);
+        return 0;
+}
