@@ -3,9 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "apply.h"
 #include "cli.h"
-#include "enforce.h"
-#include "enumerate.h"
 #include "fileio.h"
 #include "log.h"
 #include "report.h"
@@ -48,40 +47,6 @@ static int save_state(json_object *state) {
         return 0;
 }
 
-static void log_decision(const Decision *d) {
-        char ids[192], rule[32];
-        /* The kernel log is the boot's record, one line per device; on a terminal the
-         * table already says it. */
-        int level = d->outcome == OUTCOME_FAILED    ? LOG_ERR
-                    : d->outcome == OUTCOME_WARNING ? LOG_WARNING
-                    : log_to_kmsg()                 ? LOG_INFO
-                                                    : LOG_DEBUG;
-
-        device_format_ids(d->device, ids, sizeof ids);
-        decision_rule_label(d, rule, sizeof rule);
-        log_internal(level, 0, "%s %s %s (%s) by %s via %s: %s", action_to_string(d->action),
-                     bus_to_string(d->device->id.bus), d->device->name, ids, rule,
-                     backend_to_string(d->backend), d->result);
-}
-
-/* Decides and enforces one bus. Virtio devices appear only once their PCI transport is
- * bound, so each bus is enumerated after the previous one was enforced. */
-static int apply_bus(Enforcer *e, const Policy *policy, Bus bus, DeviceList *devices,
-                     json_object *records) {
-        int r = enumerate_bus(bus, devices);
-        if (r < 0)
-                return log_error_errno(r, "Failed to enumerate %s devices: %m", bus_to_string(bus));
-
-        for (size_t i = 0; i < devices->n; i++) {
-                Decision d;
-                decide(policy, &devices->devices[i], kernel_release(), &d);
-                enforce(e, &d);
-                log_decision(&d);
-                json_object_array_add(records, decision_to_json(policy, &d));
-        }
-        return 0;
-}
-
 int cmd_apply(int argc, char *argv[]) {
         enum { ARG_JSON = 0x100 };
         static const struct option options[] = {
@@ -92,13 +57,11 @@ int cmd_apply(int argc, char *argv[]) {
                 {},
         };
         _cleanup_(policy_freep) Policy *policy = NULL;
-        DeviceList devices[_BUS_MAX] = {};
         const char *policy_path = NULL;
         bool dry_run = false, json = false;
         json_object *records = NULL, *state = NULL;
-        Enforcer e;
         unsigned allowed, denied, failed;
-        int c, ret;
+        int c, r, ret;
 
         while ((c = getopt_long(argc, argv, "hp:n", options, NULL)) >= 0)
                 switch (c) {
@@ -134,26 +97,10 @@ int cmd_apply(int argc, char *argv[]) {
         log_info("Applying policy '%s' version %" PRId64 " (sha256 %s)%s.", policy->name,
                  policy->version, policy->sha256, dry_run ? ", dry run" : "");
 
-        if (enforcer_open(&e, dry_run) < 0)
-                return EXIT_ERROR;
-
-        ret = EXIT_OK;
-        /* Close the gates before the first decision: from here on only explicit binds
-         * attach drivers to existing devices. USB is gated per root hub. */
-        if (enforcer_gate_bus(&e, BUS_PCI) < 0 || enforcer_gate_bus(&e, BUS_VIRTIO) < 0)
-                ret = EXIT_INCOMPLETE;
-
         records = json_object_new_array();
-        for (Bus b = 0; b < _BUS_MAX; b++)
-                if (apply_bus(&e, policy, b, &devices[b], records) < 0) {
-                        ret = EXIT_ERROR;
-                        break;
-                }
-        enforcer_close(&e);
-
+        r = apply_policy(policy, kernel_release(), dry_run, records);
+        ret = r < 0 ? EXIT_ERROR : r > 0 ? EXIT_INCOMPLETE : EXIT_OK;
         decisions_count(records, &allowed, &denied, &failed);
-        if (ret == EXIT_OK && failed > 0)
-                ret = EXIT_INCOMPLETE;
 
         state = state_new(policy, policy_path, kernel_release(), records);
         if (!dry_run && save_state(state) < 0 && ret == EXIT_OK)
@@ -174,7 +121,5 @@ int cmd_apply(int argc, char *argv[]) {
 
         json_object_put(state);
         json_object_put(records);
-        for (Bus b = 0; b < _BUS_MAX; b++)
-                device_list_done(&devices[b]);
         return ret;
 }

@@ -28,24 +28,26 @@ Bus bus_from_string(const char *s) {
 
 /* Reads one hex attribute; the buffer fits the longest valid value plus a margin, so a
  * longer file is rejected as -EFBIG before it is parsed. */
-static int read_hex_at(int dfd, const char *name, bool prefix, unsigned digits, uint32_t *ret) {
+static int read_hex_at(int dfd, const char *name, bool prefix, unsigned digits, uint32_t *ret,
+                       const char **ret_attribute) {
         char buf[16];
         ssize_t n = sysfs_read_at(dfd, name, buf, sizeof buf);
-        if (n < 0)
-                return (int) n;
-        return sysfs_parse_hex(buf, (size_t) n, prefix, digits, ret);
+        int r = n < 0 ? (int) n : sysfs_parse_hex(buf, (size_t) n, prefix, digits, ret);
+        if (r < 0)
+                *ret_attribute = name;
+        return r;
 }
 
-static int pci_identity_read(int dfd, PciIdentity *ret) {
+static int pci_identity_read(int dfd, PciIdentity *ret, const char **attr) {
         uint32_t vendor, device, subsystem_vendor, subsystem_device, class, revision;
         int r;
 
-        if ((r = read_hex_at(dfd, "vendor", true, 4, &vendor)) < 0 ||
-            (r = read_hex_at(dfd, "device", true, 4, &device)) < 0 ||
-            (r = read_hex_at(dfd, "subsystem_vendor", true, 4, &subsystem_vendor)) < 0 ||
-            (r = read_hex_at(dfd, "subsystem_device", true, 4, &subsystem_device)) < 0 ||
-            (r = read_hex_at(dfd, "class", true, 6, &class)) < 0 ||
-            (r = read_hex_at(dfd, "revision", true, 2, &revision)) < 0)
+        if ((r = read_hex_at(dfd, "vendor", true, 4, &vendor, attr)) < 0 ||
+            (r = read_hex_at(dfd, "device", true, 4, &device, attr)) < 0 ||
+            (r = read_hex_at(dfd, "subsystem_vendor", true, 4, &subsystem_vendor, attr)) < 0 ||
+            (r = read_hex_at(dfd, "subsystem_device", true, 4, &subsystem_device, attr)) < 0 ||
+            (r = read_hex_at(dfd, "class", true, 6, &class, attr)) < 0 ||
+            (r = read_hex_at(dfd, "revision", true, 2, &revision, attr)) < 0)
                 return r;
 
         *ret = (PciIdentity){
@@ -59,19 +61,19 @@ static int pci_identity_read(int dfd, PciIdentity *ret) {
         return 0;
 }
 
-static int virtio_identity_read(int dfd, VirtioIdentity *ret) {
+static int virtio_identity_read(int dfd, VirtioIdentity *ret, const char **attr) {
         uint32_t type, vendor;
         int r;
 
         /* The virtio core prints both as "0x%04x". */
-        if ((r = read_hex_at(dfd, "device", true, 4, &type)) < 0 ||
-            (r = read_hex_at(dfd, "vendor", true, 4, &vendor)) < 0)
+        if ((r = read_hex_at(dfd, "device", true, 4, &type, attr)) < 0 ||
+            (r = read_hex_at(dfd, "vendor", true, 4, &vendor, attr)) < 0)
                 return r;
         *ret = (VirtioIdentity){ .type = type, .vendor = vendor };
         return 0;
 }
 
-static int usb_identity_read(int dfd, UsbIdentity *ret) {
+static int usb_identity_read(int dfd, UsbIdentity *ret, const char **attr) {
         /* A device descriptor and a handful of configurations fit easily; the kernel caps
          * what it keeps per configuration at 64 KiB, a real device uses a few hundred. */
         uint8_t descriptors[16384];
@@ -80,10 +82,11 @@ static int usb_identity_read(int dfd, UsbIdentity *ret) {
         ssize_t n;
         int r;
 
-        if ((r = read_hex_at(dfd, "idVendor", false, 4, &vendor)) < 0 ||
-            (r = read_hex_at(dfd, "idProduct", false, 4, &product)) < 0)
+        if ((r = read_hex_at(dfd, "idVendor", false, 4, &vendor, attr)) < 0 ||
+            (r = read_hex_at(dfd, "idProduct", false, 4, &product, attr)) < 0)
                 return r;
 
+        *attr = "descriptors";
         n = sysfs_read_at(dfd, "descriptors", (char *) descriptors, sizeof descriptors);
         if (n < 0)
                 return (int) n;
@@ -105,25 +108,29 @@ static int usb_identity_read(int dfd, UsbIdentity *ret) {
         return 0;
 }
 
-int device_identity_read(int dir_fd, Bus bus, DeviceIdentity *ret) {
+int device_identity_read(int dir_fd, Bus bus, DeviceIdentity *ret, const char **ret_attribute) {
         DeviceIdentity id = { .bus = bus };
+        const char *attribute = NULL;
         int r;
 
         switch (bus) {
         case BUS_PCI:
-                r = pci_identity_read(dir_fd, &id.pci);
+                r = pci_identity_read(dir_fd, &id.pci, &attribute);
                 break;
         case BUS_VIRTIO:
-                r = virtio_identity_read(dir_fd, &id.virtio);
+                r = virtio_identity_read(dir_fd, &id.virtio, &attribute);
                 break;
         case BUS_USB:
-                r = usb_identity_read(dir_fd, &id.usb);
+                r = usb_identity_read(dir_fd, &id.usb, &attribute);
                 break;
         default:
                 return -EINVAL;
         }
-        if (r < 0)
+        if (r < 0) {
+                if (ret_attribute)
+                        *ret_attribute = attribute;
                 return r;
+        }
         *ret = id;
         return 0;
 }
@@ -171,10 +178,12 @@ int device_load(Device *d, Bus bus, const char *syspath) {
         d->dir_fd = sysfs_open_dir(syspath);
         if (d->dir_fd < 0) {
                 d->identity_error = d->dir_fd;
+                d->identity_error_attribute = ".";
                 return 0;
         }
 
-        d->identity_error = device_identity_read(d->dir_fd, bus, &d->id);
+        d->identity_error =
+                device_identity_read(d->dir_fd, bus, &d->id, &d->identity_error_attribute);
 
         r = sysfs_read_driver_at(d->dir_fd, d->driver, sizeof d->driver);
         if (r < 0)
@@ -205,7 +214,8 @@ void device_format_ids(const Device *d, char *buf, size_t size) {
         const DeviceIdentity *id = &d->id;
 
         if (d->identity_error < 0) {
-                snprintf(buf, size, "(unreadable)");
+                snprintf(buf, size, "unreadable %s: %s", d->identity_error_attribute ?: "?",
+                         strerror(-d->identity_error));
                 return;
         }
         switch (id->bus) {

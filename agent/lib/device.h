@@ -50,19 +50,21 @@ typedef struct DeviceIdentity {
 #define DRIVER_NAME_MAX 64
 
 typedef struct Device {
-        char *syspath;                /* /sys/devices/... */
-        char name[DEVICE_NAME_MAX];   /* 0000:00:02.0, virtio0, 1-1 */
-        char driver[DRIVER_NAME_MAX]; /* bound driver, "" if none */
-        char parent[DEVICE_NAME_MAX]; /* virtio: the transport's PCI device */
-        int dir_fd;                   /* the device directory, held from read to write */
-        int identity_error;           /* < 0: identity unreadable, the device is denied */
+        char *syspath;                        /* /sys/devices/... */
+        char name[DEVICE_NAME_MAX];           /* 0000:00:02.0, virtio0, 1-1 */
+        char driver[DRIVER_NAME_MAX];         /* bound driver, "" if none */
+        char parent[DEVICE_NAME_MAX];         /* virtio: the transport's PCI device */
+        int dir_fd;                           /* the device directory, held from read to write */
+        int identity_error;                   /* < 0: identity unreadable, the device is denied */
+        const char *identity_error_attribute; /* which one, for messages */
         DeviceIdentity id;
         bool has_authorized; /* the device has an "authorized" attribute */
         bool is_usb_root_hub;
 } Device;
 
-/* Reads the identity of a device of the given bus through its directory fd. */
-int device_identity_read(int dir_fd, Bus bus, DeviceIdentity *ret);
+/* Reads the identity of a device of the given bus through its directory fd. On failure
+ * names the attribute that could not be read or parsed in *ret_attribute. */
+int device_identity_read(int dir_fd, Bus bus, DeviceIdentity *ret, const char **ret_attribute);
 bool device_identity_equal(const DeviceIdentity *a, const DeviceIdentity *b);
 
 /* Opens the device directory and reads its identity, driver and capabilities. Failing to

@@ -189,7 +189,7 @@ void enforce(Enforcer *e, Decision *d) {
                 return set_result(d, OUTCOME_ENFORCED, "left as is (no rule)");
 
         if (d->action == ACTION_ALLOW) {
-                r = device_identity_read(dev->dir_fd, dev->id.bus, &now);
+                r = device_identity_read(dev->dir_fd, dev->id.bus, &now, NULL);
                 if (r == -ENOENT || r == -ENODEV)
                         return set_result(d, OUTCOME_FAILED, "vanished before it was bound");
                 if (r < 0 || !device_identity_equal(&now, &dev->id)) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,8 +58,14 @@ ssize_t sysfs_read_at(int dfd, const char *name, char *buf, size_t size) {
 
 static int write_all_at(int dfd, const char *name, const char *value, int extra_flags) {
         _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(value);
+        char line[256];
         ssize_t n;
+
+        /* Newline-terminated, as "echo" writes it: every store the kernel has for these
+         * attributes strips it, and a fake tree's command files stay one command a line. */
+        int len = snprintf(line, sizeof line, "%s\n", value);
+        if (len < 0 || (size_t) len >= sizeof line)
+                return -EINVAL;
 
         fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | extra_flags);
         if (fd < 0)
@@ -66,11 +73,11 @@ static int write_all_at(int dfd, const char *name, const char *value, int extra_
 
         /* A sysfs store takes one write; a short write would be a different value. */
         do
-                n = write(fd, value, len);
+                n = write(fd, line, (size_t) len);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return negative_errno();
-        if ((size_t) n != len)
+        if (n != len)
                 return -EIO;
         return 0;
 }
