@@ -91,7 +91,7 @@ cat /sys/devices/pci0000:00/0000:00:1f.2/driver_override >"$work/ahci.override"
 "$devgate" explain -p "$policies/cc-default.json" 0000:00:06.0 >"$work/explain.out" 2>&1; echo $? >"$work/explain.rc"
 "$devgate" explain -p "$policies/cc-default.json" 0000:09:00.0 >"$work/explain-none.out" 2>&1; echo $? >"$work/explain-none.rc"
 "$devgate" generate --name q35 >"$work/generated.json" 2>"$work/generate.err"; echo $? >"$work/generate.rc"
-"$devgate" apply --policy "$work/generated.json" --dry-run --json >"$work/generated-apply.json" 2>&1; echo $? >"$work/generated-apply.rc"
+"$devgate" apply --policy "$work/generated.json" --dry-run --json >"$work/generated-apply.json" 2>"$work/generated-apply.err"; echo $? >"$work/generated-apply.rc"
 SH
 umockdev-run -d "$fixture" -- sh "$work/in-testbed.sh" "$devgate" "$policies" "$work"
 
