@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "generate.h"
@@ -46,6 +47,13 @@ int cmd_generate(int argc, char *argv[]) {
                 }
         if (optind != argc)
                 return usage_error("generate ");
+        if (strlen(name) == 0 || strlen(name) > 64 ||
+            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                    strlen(name)) {
+                fprintf(stderr, "devgate generate: --name may contain only letters, digits, "
+                                "'-', '_' and '.' (at most 64)\n");
+                return usage_error("generate ");
+        }
 
         if (enumerate_all(devices) < 0)
                 ret = EXIT_ERROR;

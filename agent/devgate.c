@@ -48,8 +48,8 @@ int enumerate_all(DeviceList lists[]) {
 static void help(void) {
         printf("Usage: devgate [OPTIONS] COMMAND ...\n"
                "\n"
-               "Authorizes only the devices a signed device policy allows, before the\n"
-               "initramfs hands over to the real root.\n"
+               "Lets drivers touch only the PCI, virtio and USB devices a device policy\n"
+               "allows, before the initramfs hands over to the real root.\n"
                "\n"
                "Commands:\n"
                "  apply --policy FILE      Decide and enforce (see devgate apply --help)\n"

@@ -84,12 +84,6 @@ static void enforce_authorized(Decision *d) {
                 return set_result(d, OUTCOME_ENFORCED, "authorized");
         }
 
-        if (dev->is_usb_root_hub) {
-                r = sysfs_write_at(dev->dir_fd, "authorized_default", "0");
-                if (r < 0)
-                        log_warning_errno(r, "Failed to set authorized_default=0 on '%s': %m",
-                                          dev->syspath);
-        }
         r = sysfs_write_at(dev->dir_fd, "authorized", "0");
         if (r < 0)
                 return set_result(d, OUTCOME_FAILED, "writing authorized=0 failed: %s",
@@ -205,6 +199,16 @@ void enforce(Enforcer *e, Decision *d) {
                                 d, d->outcome == OUTCOME_ENFORCED ? OUTCOME_WARNING : d->outcome,
                                 "identity changed, denied (%s)", d->result);
                 }
+        }
+
+        /* The USB gate: whatever is decided for the hub itself, a device plugged in later
+         * must wait for a decision instead of being authorized by the kernel's default. */
+        if (dev->is_usb_root_hub) {
+                r = sysfs_write_at(dev->dir_fd, "authorized_default", "0");
+                if (r < 0)
+                        return set_result(d, OUTCOME_FAILED,
+                                          "cannot set authorized_default=0 on the root hub: %s",
+                                          strerror(-r));
         }
 
         if (d->backend == BACKEND_AUTHORIZED)

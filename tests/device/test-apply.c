@@ -16,6 +16,7 @@
 #define PCI    "/sys/devices/pci0000:00/"
 
 static UMockdevTestbed *bed;
+static char *bed_root; /* umockdev_testbed_get_root_dir() returns a new copy each time */
 
 /* Devices of the fixture that cc-default allows, with the driver each is pinned to. */
 static const struct {
@@ -35,7 +36,7 @@ static const char *const cc_default_allowed_virtio[] = {
 };
 
 static char *testbed_path(const char *path) {
-        return g_build_filename(umockdev_testbed_get_root_dir(bed), path, NULL);
+        return g_build_filename(bed_root, path, NULL);
 }
 
 /* Reads a testbed file, without its trailing newline; "<missing>" if absent. */
@@ -101,6 +102,7 @@ static void setup(void) {
         g_autoptr(GError) error = NULL;
 
         bed = umockdev_testbed_new();
+        bed_root = umockdev_testbed_get_root_dir(bed);
         g_assert_true(umockdev_testbed_add_from_file(bed, FIXTURE_DIR "/q35.umockdev", &error));
         g_assert_no_error(error);
         add_bus_files();
@@ -108,6 +110,7 @@ static void setup(void) {
 
 static void teardown(void) {
         g_clear_object(&bed);
+        g_clear_pointer(&bed_root, g_free);
 }
 
 static Policy *load_policy(const char *name) {
@@ -296,8 +299,7 @@ static void test_unbound_allowed_device_is_probed(void) {
         g_autofree char *link = NULL;
 
         setup();
-        link = g_build_filename(umockdev_testbed_get_root_dir(bed), pci_path("0000:01:00.0"),
-                                "driver", NULL);
+        link = g_build_filename(bed_root, pci_path("0000:01:00.0"), "driver", NULL);
         g_assert_cmpint(unlink(link), ==, 0);
 
         /* The fake kernel binds nothing: the probe is requested, and reported. */
@@ -316,8 +318,7 @@ static void test_wrong_driver_is_replaced(void) {
         dir = testbed_path("sys/bus/pci/drivers/pci-stub");
         g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
         write_sys("sys/bus/pci/drivers/pci-stub/unbind", "");
-        link = g_build_filename(umockdev_testbed_get_root_dir(bed), pci_path("0000:02:00.0"),
-                                "driver", NULL);
+        link = g_build_filename(bed_root, pci_path("0000:02:00.0"), "driver", NULL);
         g_assert_cmpint(unlink(link), ==, 0);
         g_assert_cmpint(symlink("../../../../bus/pci/drivers/pci-stub", link), ==, 0);
 
@@ -390,7 +391,7 @@ static void test_hostile(gconstpointer data) {
         json_object *records;
 
         setup();
-        dir = g_build_filename(umockdev_testbed_get_root_dir(bed), pci_path("0000:00:05.0"), NULL);
+        dir = g_build_filename(bed_root, pci_path("0000:00:05.0"), NULL);
         tamper(dir);
 
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 0);
@@ -439,8 +440,7 @@ static void test_identity_changed(void) {
 
         setup();
         /* Unbound, so that an allow would have to probe it. */
-        link = g_build_filename(umockdev_testbed_get_root_dir(bed), pci_path("0000:02:00.0"),
-                                "driver", NULL);
+        link = g_build_filename(bed_root, pci_path("0000:02:00.0"), "driver", NULL);
         g_assert_cmpint(unlink(link), ==, 0);
 
         p = load_policy("cc-default.json");
@@ -470,8 +470,7 @@ static void test_authorized_symlink_refused(void) {
         add_authorized_attributes();
         decoy = testbed_path("decoy");
         write_sys("decoy", "0\n");
-        attr = g_build_filename(umockdev_testbed_get_root_dir(bed), pci_path("0000:00:08.0"),
-                                "authorized", NULL);
+        attr = g_build_filename(bed_root, pci_path("0000:00:08.0"), "authorized", NULL);
         g_assert_cmpint(unlink(attr), ==, 0);
         g_assert_cmpint(symlink(decoy, attr), ==, 0);
 
@@ -479,6 +478,18 @@ static void test_authorized_symlink_refused(void) {
         g_assert_cmpstr(record_field(records, "0000:00:08.0", "outcome"), ==, "failed");
         assert_sys("0", "decoy");
         json_object_put(records);
+        teardown();
+}
+
+/* A policy that allows the root hubs still closes them to devices plugged in later. */
+static void test_usb_root_hub_gated_when_allowed(void) {
+        setup();
+        g_assert_cmpint(apply("permissive.json", false, NULL), ==, 0);
+        assert_sys("1", PCI "0000:00:09.0/usb1/authorized");
+        assert_sys("0", PCI "0000:00:09.0/usb1/authorized_default");
+        assert_sys("0", PCI "0000:00:09.0/usb2/authorized_default");
+        assert_sys("1", PCI "0000:00:09.0/usb1/1-1/authorized"); /* HID only */
+        assert_sys("xhci_hcd", PCI "0000:00:09.0/driver_override");
         teardown();
 }
 
@@ -510,5 +521,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/apply/hostile/vanished-mid-run", test_vanished);
         g_test_add_func("/apply/hostile/identity-changed", test_identity_changed);
         g_test_add_func("/apply/hostile/authorized-symlink", test_authorized_symlink_refused);
+        g_test_add_func("/apply/usb/root-hub-gated-when-allowed",
+                        test_usb_root_hub_gated_when_allowed);
         return g_test_run();
 }

@@ -1,0 +1,35 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sets up a fresh Debian 12 machine and runs the whole suite: a warnings-as-errors build
+# with every test, the same suite under AddressSanitizer and UndefinedBehaviorSanitizer
+# (clang: umockdev's preload does not mix with gcc's shared ASan runtime), a clang-format
+# check, and the benchmark, which prints its figures. Exits non-zero if any test fails.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+tests/setup-debian.sh
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "format check"
+clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h \
+        tests/unit/*.c tests/device/*.c tests/bench/*.c
+
+step "build (gcc, warnings as errors) and test"
+rm -rf build-ci
+meson setup build-ci -Dwerror=true >/dev/null
+ninja -C build-ci
+meson test -C build-ci --print-errorlogs
+
+step "build (clang, ASan + UBSan) and test"
+rm -rf build-asan
+CC=clang meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
+        -Db_lundef=false >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        meson test -C build-asan --print-errorlogs
+
+step "benchmark"
+meson test -C build-ci --benchmark --verbose

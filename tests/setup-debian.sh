@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Installs what devgate needs to build and test on Debian 12. Run as root; idempotent.
+set -eu
+
+packages="
+  gcc clang libclang-rt-14-dev meson ninja-build pkg-config clang-format
+  libjson-c-dev libudev-dev libssl-dev
+  umockdev libumockdev-dev libglib2.0-dev
+  valgrind
+"
+
+missing=""
+for p in $packages; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+        echo "devgate setup: installing$missing"
+        apt-get update -qq
+        # shellcheck disable=SC2086 # a list of package names
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
