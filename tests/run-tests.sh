@@ -33,3 +33,20 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 step "benchmark"
 meson test -C build-ci --benchmark --verbose
+
+# One closing line over both builds, counting every TAP subtest (test-cli.sh prints TAP too).
+python3 - build-ci/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, re, sys
+passed = failed = 0
+for log in sys.argv[1:]:
+    for line in open(log):
+        test = json.loads(line)
+        ok = len(re.findall(r"^ok ", test["stdout"], re.M))
+        not_ok = len(re.findall(r"^not ok ", test["stdout"], re.M))
+        if test["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
+            not_ok = max(not_ok, 1)
+        passed += ok
+        failed += not_ok
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
