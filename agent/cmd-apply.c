@@ -86,8 +86,9 @@ int cmd_apply(int argc, char *argv[]) {
                 return usage_error("apply ");
         }
 
-        if (policy_load(policy_path, &policy) < 0)
-                return EXIT_REJECTED;
+        r = policy_load(policy_path, &policy);
+        if (r < 0)
+                return r == -EINVAL || r == -EFBIG ? EXIT_REJECTED : EXIT_ERROR;
         if (!kernel_range_contains(&policy->kernel, kernel_release())) {
                 log_error("Policy '%s' is for kernels %s to %s, this is %s: nothing authorized.",
                           policy->name, policy->kernel.min ?: "any", policy->kernel.max ?: "any",

@@ -33,7 +33,7 @@ int cmd_explain(int argc, char *argv[]) {
         Device *device = NULL;
         Decision decision;
         char ids[192];
-        int c, ret = EXIT_OK;
+        int c, r, ret = EXIT_OK;
 
         while ((c = getopt_long(argc, argv, "hp:", options, NULL)) >= 0)
                 switch (c) {
@@ -52,8 +52,9 @@ int cmd_explain(int argc, char *argv[]) {
                 return usage_error("explain ");
         }
 
-        if (policy_load(policy_path, &policy) < 0)
-                return EXIT_REJECTED;
+        r = policy_load(policy_path, &policy);
+        if (r < 0)
+                return r == -EINVAL || r == -EFBIG ? EXIT_REJECTED : EXIT_ERROR;
         if (enumerate_all(devices) < 0) {
                 ret = EXIT_ERROR;
                 goto finish;
@@ -76,6 +77,11 @@ int cmd_explain(int argc, char *argv[]) {
         if (device->identity_error < 0)
                 printf("Its identity could not be read (%s): denied whatever the policy says.\n",
                        strerror(-device->identity_error));
+
+        if (!kernel_range_contains(&policy->kernel, kernel_release()))
+                printf("The policy is for kernels %s to %s, this is %s: apply would refuse it "
+                       "and authorize nothing.\n\n",
+                       policy->kernel.min ?: "any", policy->kernel.max ?: "any", kernel_release());
 
         decide(policy, device, kernel_release(), &decision);
         for (size_t i = 0; i < policy->n_rules && device->identity_error >= 0; i++) {

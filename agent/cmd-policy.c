@@ -22,7 +22,7 @@ static void help(void) {
 static int policy_check(const char *path) {
         _cleanup_(policy_freep) Policy *policy = NULL;
         int r = policy_load(path, &policy);
-        if (r == -EINVAL)
+        if (r == -EINVAL || r == -EFBIG)
                 return EXIT_REJECTED;
         if (r < 0)
                 return EXIT_ERROR;

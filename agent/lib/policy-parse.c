@@ -150,28 +150,31 @@ static int parse_id(Parser *p, json_object *o, unsigned digits, uint32_t *ret) {
         return 0;
 }
 
-/* A list field accepts one value or an array of them. Calls `item` for each element. */
-typedef int (*ItemParser)(Parser *p, json_object *o, void *ctx, size_t index);
+/* A list field accepts one value or an array of them. Checks the count, allocates one
+ * element of `size` bytes per value, and calls `item` for each. */
+typedef int (*ItemParser)(Parser *p, json_object *o, const void *ctx, void *ret_item);
 
-static int parse_one_or_many(Parser *p, json_object *o, ItemParser item, void *ctx, size_t *ret_n) {
+static int parse_list(Parser *p, json_object *o, ItemParser item, const void *ctx, size_t size,
+                      void **ret_items, size_t *ret_n) {
+        bool array = json_object_is_type(o, json_type_array);
+        size_t n = array ? json_object_array_length(o) : 1;
+        uint8_t *items;
         int r;
 
-        if (!json_object_is_type(o, json_type_array)) {
-                r = item(p, o, ctx, 0);
-                if (r < 0)
-                        return r;
-                *ret_n = 1;
-                return 0;
-        }
-
-        size_t n = json_object_array_length(o);
         if (n == 0)
                 return fail(p, "must list at least one value");
         if (n > POLICY_LIST_MAX)
                 return fail(p, "lists more than %d values", POLICY_LIST_MAX);
+
+        /* Owned by the caller's structure from here on, so freed with it on failure. */
+        items = calloc(n, size);
+        if (!items)
+                return -ENOMEM;
+        *ret_items = items;
+
         for (size_t i = 0; i < n; i++) {
-                size_t saved = path_push_index(p, i);
-                r = item(p, json_object_array_get_idx(o, i), ctx, i);
+                size_t saved = array ? path_push_index(p, i) : strlen(p->path);
+                r = item(p, array ? json_object_array_get_idx(o, i) : o, ctx, items + i * size);
                 path_pop(p, saved);
                 if (r < 0)
                         return r;
@@ -180,28 +183,13 @@ static int parse_one_or_many(Parser *p, json_object *o, ItemParser item, void *c
         return 0;
 }
 
-static size_t list_length(json_object *o) {
-        return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 1;
-}
-
-typedef struct IdContext {
-        IdList *list;
-        unsigned digits;
-} IdContext;
-
-static int id_item(Parser *p, json_object *o, void *ctx, size_t i) {
-        IdContext *c = ctx;
-        return parse_id(p, o, c->digits, &c->list->ids[i]);
+static int id_item(Parser *p, json_object *o, const void *ctx, void *ret_item) {
+        const unsigned *digits = ctx;
+        return parse_id(p, o, *digits, ret_item);
 }
 
 static int parse_id_list(Parser *p, json_object *o, unsigned digits, IdList *ret) {
-        size_t n = list_length(o);
-        if (n == 0 || n > POLICY_LIST_MAX)
-                return parse_one_or_many(p, o, id_item, NULL, &n); /* reports the error */
-        ret->ids = calloc(n, sizeof *ret->ids);
-        if (!ret->ids)
-                return -ENOMEM;
-        return parse_one_or_many(p, o, id_item, &(IdContext){ ret, digits }, &ret->n);
+        return parse_list(p, o, id_item, &digits, sizeof *ret->ids, (void **) &ret->ids, &ret->n);
 }
 
 /* "0x0604xx": a byte written "xx" matches anything; "0x060400/0xffff00": explicit mask. */
@@ -237,13 +225,12 @@ static int parse_class(const char *s, ClassPattern *ret) {
         return 0;
 }
 
-static int class_item(Parser *p, json_object *o, void *ctx, size_t i) {
-        ClassList *list = ctx;
+static int class_item(Parser *p, json_object *o, const void *ctx, void *ret_item) {
         const char *s;
         int r = get_string(p, o, 32, &s);
         if (r < 0)
                 return r;
-        if (parse_class(s, &list->patterns[i]) < 0)
+        if (parse_class(s, ret_item) < 0)
                 return fail(p,
                             "expected \"0xCCSSPP\" or \"0xCCSSPP/0xMASK\" (\"xx\" for any "
                             "byte), got \"%s\"",
@@ -252,35 +239,23 @@ static int class_item(Parser *p, json_object *o, void *ctx, size_t i) {
 }
 
 static int parse_class_list(Parser *p, json_object *o, ClassList *ret) {
-        size_t n = list_length(o);
-        if (n == 0 || n > POLICY_LIST_MAX)
-                return parse_one_or_many(p, o, class_item, NULL, &n);
-        ret->patterns = calloc(n, sizeof *ret->patterns);
-        if (!ret->patterns)
-                return -ENOMEM;
-        return parse_one_or_many(p, o, class_item, ret, &ret->n);
+        return parse_list(p, o, class_item, NULL, sizeof *ret->patterns, (void **) &ret->patterns,
+                          &ret->n);
 }
 
-static int virtio_item(Parser *p, json_object *o, void *ctx, size_t i) {
-        IdList *list = ctx;
+static int virtio_item(Parser *p, json_object *o, const void *ctx, void *ret_item) {
         const char *s;
         int r = get_string(p, o, 32, &s);
         if (r < 0)
                 return r;
-        if (virtio_type_from_name(s, &list->ids[i]) < 0)
+        if (virtio_type_from_name(s, ret_item) < 0)
                 return fail(p, "unknown virtio device type \"%s\" (known: %s)", s,
                             virtio_known_names());
         return 0;
 }
 
 static int parse_virtio_list(Parser *p, json_object *o, IdList *ret) {
-        size_t n = list_length(o);
-        if (n == 0 || n > POLICY_LIST_MAX)
-                return parse_one_or_many(p, o, virtio_item, NULL, &n);
-        ret->ids = calloc(n, sizeof *ret->ids);
-        if (!ret->ids)
-                return -ENOMEM;
-        return parse_one_or_many(p, o, virtio_item, ret, &ret->n);
+        return parse_list(p, o, virtio_item, NULL, sizeof *ret->ids, (void **) &ret->ids, &ret->n);
 }
 
 static const char *const pci_match_keys[] = {

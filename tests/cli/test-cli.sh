@@ -58,8 +58,9 @@ check "policy check names file, path and reason" contains "$work/out" \
         "$work/bad.json: rules[3].match.class: expected \"0xCCSSPP\" or \"0xCCSSPP/0xMASK\""
 check "policy check on a missing file" expect_exit 1 "$work/out" "$devgate" policy check "$work/none.json"
 check "missing file is named" contains "$work/out" "Failed to read policy '$work/none.json'"
+check "apply with a missing policy is an error" expect_exit 1 "$work/out" "$devgate" apply -n -p "$work/none.json"
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$work/huge.json"
-check "oversized policy is refused" expect_exit 1 "$work/out" "$devgate" policy check "$work/huge.json"
+check "oversized policy is rejected" expect_exit 3 "$work/out" "$devgate" policy check "$work/huge.json"
 check "oversized policy says so" contains "$work/out" "is larger than"
 
 # apply rejects a policy scoped to other kernels, and applies nothing
