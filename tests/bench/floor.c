@@ -85,7 +85,8 @@ int main(void) {
                 if (read_hex(dfd, "vendor", &vendor) < 0 || read_hex(dfd, "device", &device) < 0 ||
                     read_hex(dfd, "subsystem_vendor", &sub_vendor) < 0 ||
                     read_hex(dfd, "subsystem_device", &sub_device) < 0 ||
-                    read_hex(dfd, "class", &class) < 0 || read_hex(dfd, "revision", &revision) < 0) {
+                    read_hex(dfd, "class", &class) < 0 ||
+                    read_hex(dfd, "revision", &revision) < 0) {
                         close(dfd);
                         failed++;
                         continue;
