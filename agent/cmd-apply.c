@@ -28,10 +28,9 @@ static void help(void) {
                "or not for this kernel, 4 some decisions could not be enforced.\n");
 }
 
-static int save_state(json_object *state) {
+static int save_state(const char *text, size_t len) {
         _cleanup_free_ char *path = NULL;
         const char *dir = state_dir();
-        const char *text;
         int r;
 
         r = mkdir_parents(dir, 0755);
@@ -39,9 +38,7 @@ static int save_state(json_object *state) {
                 return log_error_errno(r, "Failed to create state directory '%s': %m", dir);
         if (asprintf(&path, "%s/state.json", dir) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory.");
-        text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = write_file_atomic(path, text, strlen(text), 0644);
+        r = write_file_atomic(path, text, len, 0644);
         if (r < 0)
                 return log_error_errno(r, "Failed to write '%s': %m", path);
         return 0;
@@ -59,8 +56,9 @@ int cmd_apply(int argc, char *argv[]) {
         _cleanup_(policy_freep) Policy *policy = NULL;
         const char *policy_path = NULL;
         bool dry_run = false, json = false;
-        json_object *records = NULL, *state = NULL;
-        unsigned allowed, denied, failed;
+        _cleanup_free_ char *state = NULL;
+        ApplyResult result;
+        size_t state_len = 0;
         int c, r, ret;
 
         while ((c = getopt_long(argc, argv, "hp:n", options, NULL)) >= 0)
@@ -98,29 +96,27 @@ int cmd_apply(int argc, char *argv[]) {
         log_info("Applying policy '%s' version %" PRId64 " (sha256 %s)%s.", policy->name,
                  policy->version, policy->sha256, dry_run ? ", dry run" : "");
 
-        records = json_object_new_array();
-        r = apply_policy(policy, kernel_release(), dry_run, records);
-        ret = r < 0 ? EXIT_ERROR : r > 0 ? EXIT_INCOMPLETE : EXIT_OK;
-        decisions_count(records, &allowed, &denied, &failed);
+        r = apply_policy(policy, kernel_release(), dry_run, &result);
+        ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
 
-        state = state_new(policy, policy_path, kernel_release(), records);
-        if (!dry_run && save_state(state) < 0 && ret == EXIT_OK)
+        r = state_format(policy, policy_path, kernel_release(), &result, &state, &state_len);
+        if (r < 0) {
+                log_error_errno(r, "Failed to format the decisions: %m");
+                ret = EXIT_ERROR;
+        } else if (!dry_run && save_state(state, state_len) < 0 && ret == EXIT_OK)
                 ret = EXIT_ERROR;
 
-        if (json)
-                printf("%s\n",
-                       json_object_to_json_string_ext(
-                               state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-        else {
-                decisions_print_table(stdout, records);
+        if (json && state)
+                fputs(state, stdout);
+        else if (!json) {
+                decisions_print_table(stdout, &result);
                 printf("\n%s '%s' version %" PRId64 ": %u allowed, %u denied, %u failed.\n",
-                       dry_run ? "Would apply" : "Applied", policy->name, policy->version, allowed,
-                       denied, failed);
+                       dry_run ? "Would apply" : "Applied", policy->name, policy->version,
+                       result.allowed, result.denied, result.failed);
         }
         log_info("Policy '%s' version %" PRId64 ": %u allowed, %u denied, %u failed.", policy->name,
-                 policy->version, allowed, denied, failed);
+                 policy->version, result.allowed, result.denied, result.failed);
 
-        json_object_put(state);
-        json_object_put(records);
+        apply_result_done(&result);
         return ret;
 }

@@ -32,7 +32,6 @@ int cmd_explain(int argc, char *argv[]) {
         const char *policy_path = NULL;
         Device *device = NULL;
         Decision decision;
-        char ids[192];
         int c, r, ret = EXIT_OK;
 
         while ((c = getopt_long(argc, argv, "hp:", options, NULL)) >= 0)
@@ -67,12 +66,11 @@ int cmd_explain(int argc, char *argv[]) {
                 goto finish;
         }
 
-        device_format_ids(device, ids, sizeof ids);
         printf("Device:  %s (%s)\n"
                "Path:    %s\n"
                "IDs:     %s\n"
                "Driver:  %s\n\n",
-               device->name, bus_to_string(device->id.bus), device->syspath, ids,
+               device->name, bus_to_string(device->id.bus), device->syspath, device->ids,
                device->driver[0] ? device->driver : "(none)");
         if (device->identity_error < 0)
                 printf("Its identity could not be read (%s): denied whatever the policy says.\n",

@@ -24,7 +24,9 @@ static void help(void) {
 
 static const char *get(json_object *o, const char *key) {
         json_object *v;
-        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_get_string(v))
+                return "?";
+        return json_object_get_string(v);
 }
 
 int cmd_status(int argc, char *argv[]) {
@@ -37,7 +39,7 @@ int cmd_status(int argc, char *argv[]) {
         _cleanup_free_ char *path = NULL, *data = NULL;
         json_object *state, *policy, *decisions;
         bool json = false;
-        unsigned allowed, denied, failed;
+        unsigned allowed = 0, denied = 0, failed = 0;
         size_t size;
         int c, r;
 
@@ -81,7 +83,15 @@ int cmd_status(int argc, char *argv[]) {
                        json_object_to_json_string_ext(
                                state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         else {
-                decisions_count(decisions, &allowed, &denied, &failed);
+                for (size_t i = 0; i < json_object_array_length(decisions); i++) {
+                        json_object *record = json_object_array_get_idx(decisions, i);
+                        if (streq(get(record, "action"), "allow"))
+                                allowed++;
+                        else
+                                denied++;
+                        if (streq(get(record, "outcome"), "failed"))
+                                failed++;
+                }
                 printf("Policy:  %s version %s\n"
                        "SHA-256: %s\n"
                        "File:    %s\n"
@@ -89,7 +99,7 @@ int cmd_status(int argc, char *argv[]) {
                        "Devices: %u allowed, %u denied, %u failed\n\n",
                        get(policy, "name"), get(policy, "version"), get(policy, "sha256"),
                        get(policy, "path"), get(state, "kernel"), allowed, denied, failed);
-                decisions_print_table(stdout, decisions);
+                records_print_table(stdout, decisions);
         }
         json_object_put(state);
         return EXIT_OK;

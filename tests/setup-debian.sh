@@ -5,7 +5,7 @@ set -eu
 
 packages="
   gcc clang libclang-rt-14-dev meson ninja-build pkg-config clang-format
-  libjson-c-dev libudev-dev libssl-dev
+  libjson-c-dev libssl-dev
   umockdev libumockdev-dev libglib2.0-dev
   valgrind
 "

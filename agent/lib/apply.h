@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <json-c/json.h>
-
 #include "enforce.h"
+
+typedef struct ApplyResult {
+        DeviceList devices[_BUS_MAX];
+        Decision *decisions; /* point into devices[] */
+        size_t n_decisions;
+        unsigned allowed, denied, failed;
+} ApplyResult;
+
+void apply_result_done(ApplyResult *result);
 
 /* One pass over every bus: close the gates, then for PCI, virtio and USB in turn enumerate,
  * decide and enforce. Virtio devices appear only once their PCI transport is bound, so each
- * bus is enumerated after the previous one was enforced. Appends one record per device to
- * `records` and logs each decision once. Returns the number of decisions that could not
- * be enforced, or a negative errno if a bus could not be enumerated. */
+ * bus is enumerated after the previous one was enforced. Logs each decision once. Returns
+ * 0, or a negative errno if a bus could not be enumerated; result->failed counts the
+ * decisions that could not be enforced (and a gate that could not be closed). */
 int apply_policy(const Policy *policy, const char *kernel_release, bool dry_run,
-                 json_object *records);
+                 ApplyResult *result);

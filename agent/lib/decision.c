@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <stdio.h>
+#include <string.h>
 
 #include "decision.h"
 #include "match.h"
@@ -28,6 +29,7 @@ void decide(const Policy *policy, Device *device, const char *kernel_release, De
 
         if (device->identity_error < 0) {
                 ret->action = ACTION_DENY;
+                decision_update_label(ret);
                 return;
         }
         for (size_t i = 0; i < policy->n_rules; i++) {
@@ -37,15 +39,25 @@ void decide(const Policy *policy, Device *device, const char *kernel_release, De
                 ret->action = rule->action;
                 ret->rule = (int) i;
                 ret->driver = rule->action == ACTION_ALLOW ? rule->driver : NULL;
-                return;
+                break;
         }
+        decision_update_label(ret);
 }
 
-void decision_rule_label(const Decision *d, char *buf, size_t size) {
-        if (d->rule >= 0)
-                snprintf(buf, size, "rules[%d]", d->rule);
-        else if (d->device->identity_error < 0)
-                snprintf(buf, size, "unreadable");
-        else
-                snprintf(buf, size, "default");
+void decision_update_label(Decision *d) {
+        char digits[12], *p = digits + sizeof digits;
+        unsigned rule = (unsigned) d->rule;
+
+        if (d->rule < 0) {
+                strcpy(d->rule_label, d->device->identity_error < 0 ? "unreadable" : "default");
+                return;
+        }
+        /* Without printf: one label per device at boot. */
+        *--p = '\0';
+        do
+                *--p = (char) ('0' + rule % 10);
+        while (rule /= 10);
+        strcpy(d->rule_label, "rules[");
+        strcat(d->rule_label, p);
+        strcat(d->rule_label, "]");
 }

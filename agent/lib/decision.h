@@ -29,12 +29,13 @@ typedef struct Decision {
         const char *driver; /* the driver an allow rule pins, or NULL */
         Backend backend;
         Outcome outcome;
-        char result[128]; /* what enforcement did, for people */
+        char result[128];    /* what enforcement did, for people */
+        char rule_label[24]; /* "rules[3]", "default" or "unreadable" */
 } Decision;
 
 /* First match wins; no match takes the policy's default. A device whose identity could not
  * be read is denied whatever the default says: nothing is allowed without an explicit match. */
 void decide(const Policy *policy, Device *device, const char *kernel_release, Decision *ret);
 
-/* "rules[3]" or "default", for tables and logs. */
-void decision_rule_label(const Decision *d, char *buf, size_t size);
+/* Sets rule_label from rule: "rules[3]", "default" or "unreadable". */
+void decision_update_label(Decision *d);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -161,35 +162,88 @@ static bool valid_device_name(const char *name) {
         return true;
 }
 
-int device_load(Device *d, Bus bus, const char *syspath) {
-        const char *name = strrchr(syspath, '/');
-        int r;
+static char *put_hex(char *p, uint32_t value, int digits) {
+        static const char hex[] = "0123456789abcdef";
+        for (int i = digits - 1; i >= 0; i--)
+                *p++ = hex[(value >> (4 * i)) & 0xf];
+        return p;
+}
 
-        name = name ? name + 1 : syspath;
-        if (!valid_device_name(name))
-                return -EINVAL;
+static char *put_string(char *p, const char *s) {
+        size_t len = strlen(s);
+        memcpy(p, s, len);
+        return p + len;
+}
 
-        *d = (Device){ .dir_fd = -EBADF, .id.bus = bus };
+/* Formats the identity once per device, without printf: every device of a boot pays it.
+ * The longest result, a USB device with every interface class, is cut to fit. */
+static void format_ids(Device *d) {
+        const DeviceIdentity *id = &d->id;
+        char *p = d->ids, *end = d->ids + sizeof d->ids - 1;
+
+        if (d->identity_error < 0) {
+                snprintf(d->ids, sizeof d->ids, "unreadable %s: %s",
+                         d->identity_error_attribute ?: "?", strerror(-d->identity_error));
+                return;
+        }
+        switch (id->bus) {
+        case BUS_PCI:
+                p = put_hex(p, id->pci.vendor, 4);
+                *p++ = ':';
+                p = put_hex(p, id->pci.device, 4);
+                p = put_string(p, " sub ");
+                p = put_hex(p, id->pci.subsystem_vendor, 4);
+                *p++ = ':';
+                p = put_hex(p, id->pci.subsystem_device, 4);
+                p = put_string(p, " class ");
+                p = put_hex(p, id->pci.class, 6);
+                p = put_string(p, " rev ");
+                p = put_hex(p, id->pci.revision, 2);
+                break;
+        case BUS_VIRTIO:
+                if (virtio_type_to_name(id->virtio.type)) {
+                        p = put_string(p, "virtio ");
+                        p = put_string(p, virtio_type_to_name(id->virtio.type));
+                } else
+                        p += snprintf(p, 32, "virtio type %u", id->virtio.type);
+                break;
+        case BUS_USB:
+                p = put_hex(p, id->usb.vendor, 4);
+                *p++ = ':';
+                p = put_hex(p, id->usb.product, 4);
+                p = put_string(p, " class ");
+                p = put_hex(p, id->usb.device_class, 2);
+                for (unsigned c = 0; c < 256 && end - p >= 6; c++)
+                        if (id->usb.interface_class[c / 64] & UINT64_C(1) << (c % 64)) {
+                                p = put_string(p, " if ");
+                                p = put_hex(p, c, 2);
+                        }
+                break;
+        default:
+                *p++ = '?';
+        }
+        *p = '\0';
+}
+
+/* Takes ownership of syspath and dir_fd (a negative errno if the directory could not be
+ * opened). */
+static int device_init(Device *d, Bus bus, const char *name, char *syspath, int dir_fd) {
+        *d = (Device){ .dir_fd = dir_fd, .id.bus = bus, .syspath = syspath };
         strcpy(d->name, name);
-        d->syspath = strdup(syspath);
-        if (!d->syspath)
-                return -ENOMEM;
 
-        d->dir_fd = sysfs_open_dir(syspath);
-        if (d->dir_fd < 0) {
-                d->identity_error = d->dir_fd;
+        if (dir_fd < 0) {
+                d->identity_error = dir_fd;
                 d->identity_error_attribute = ".";
+                format_ids(d);
                 return 0;
         }
 
-        d->identity_error =
-                device_identity_read(d->dir_fd, bus, &d->id, &d->identity_error_attribute);
+        d->identity_error = device_identity_read(dir_fd, bus, &d->id, &d->identity_error_attribute);
+        format_ids(d);
 
-        r = sysfs_read_driver_at(d->dir_fd, d->driver, sizeof d->driver);
-        if (r < 0)
+        if (sysfs_read_driver_at(dir_fd, d->driver, sizeof d->driver) < 0)
                 d->driver[0] = '\0';
-
-        d->has_authorized = faccessat(d->dir_fd, "authorized", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        d->has_authorized = faccessat(dir_fd, "authorized", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         d->is_usb_root_hub = bus == BUS_USB && strncmp(name, "usb", 3) == 0;
 
         if (bus == BUS_VIRTIO) {
@@ -198,51 +252,58 @@ int device_load(Device *d, Bus bus, const char *syspath) {
                 const char *start = end;
                 while (start > syspath && start[-1] != '/')
                         start--;
-                if (end && end - start > 0 && (size_t) (end - start) < sizeof d->parent)
+                if (end && end > start && (size_t) (end - start) < sizeof d->parent)
                         memcpy(d->parent, start, (size_t) (end - start));
         }
         return 0;
+}
+
+int device_load_at(Device *d, Bus bus, int bus_devices_fd, const char *name) {
+        char target[PATH_MAX];
+        const char *rel;
+        char *syspath;
+        ssize_t n;
+
+        if (!valid_device_name(name))
+                return -EINVAL;
+
+        /* The entry is the kernel's link into /sys/devices: "../../../devices/pci0000:00/...". */
+        n = readlinkat(bus_devices_fd, name, target, sizeof target - 1);
+        if (n < 0)
+                return negative_errno();
+        target[n] = '\0';
+        for (rel = target; strncmp(rel, "../", 3) == 0;)
+                rel += 3;
+        if (strncmp(rel, "devices/", 8) != 0)
+                return -EINVAL;
+        size_t len = strlen(rel);
+        syspath = malloc(len + 6);
+        if (!syspath)
+                return -ENOMEM;
+        memcpy(syspath, "/sys/", 5);
+        memcpy(syspath + 5, rel, len + 1);
+
+        int fd = openat(bus_devices_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return device_init(d, bus, name, syspath, fd < 0 ? negative_errno() : fd);
+}
+
+int device_load(Device *d, Bus bus, const char *syspath) {
+        const char *name = strrchr(syspath, '/');
+        char *copy;
+
+        name = name ? name + 1 : syspath;
+        if (!valid_device_name(name))
+                return -EINVAL;
+        copy = strdup(syspath);
+        if (!copy)
+                return -ENOMEM;
+        return device_init(d, bus, name, copy, sysfs_open_dir(syspath));
 }
 
 void device_done(Device *d) {
         free(d->syspath);
         d->syspath = NULL;
         d->dir_fd = safe_close(d->dir_fd);
-}
-
-void device_format_ids(const Device *d, char *buf, size_t size) {
-        const DeviceIdentity *id = &d->id;
-
-        if (d->identity_error < 0) {
-                snprintf(buf, size, "unreadable %s: %s", d->identity_error_attribute ?: "?",
-                         strerror(-d->identity_error));
-                return;
-        }
-        switch (id->bus) {
-        case BUS_PCI:
-                snprintf(buf, size, "%04x:%04x sub %04x:%04x class %06x rev %02x", id->pci.vendor,
-                         id->pci.device, id->pci.subsystem_vendor, id->pci.subsystem_device,
-                         id->pci.class, id->pci.revision);
-                break;
-        case BUS_VIRTIO: {
-                const char *name = virtio_type_to_name(id->virtio.type);
-                if (name)
-                        snprintf(buf, size, "virtio %s", name);
-                else
-                        snprintf(buf, size, "virtio type %u", id->virtio.type);
-                break;
-        }
-        case BUS_USB: {
-                int n = snprintf(buf, size, "%04x:%04x class %02x", id->usb.vendor, id->usb.product,
-                                 id->usb.device_class);
-                for (unsigned c = 0; c < 256 && n > 0 && (size_t) n < size; c++)
-                        if (id->usb.interface_class[c / 64] & UINT64_C(1) << (c % 64))
-                                n += snprintf(buf + n, size - (size_t) n, " if %02x", c);
-                break;
-        }
-        default:
-                snprintf(buf, size, "?");
-        }
 }
 
 void device_list_done(DeviceList *l) {

@@ -54,6 +54,7 @@ typedef struct Device {
         char name[DEVICE_NAME_MAX];           /* 0000:00:02.0, virtio0, 1-1 */
         char driver[DRIVER_NAME_MAX];         /* bound driver, "" if none */
         char parent[DEVICE_NAME_MAX];         /* virtio: the transport's PCI device */
+        char ids[96];                         /* the identity, formatted once for tables and logs */
         int dir_fd;                           /* the device directory, held from read to write */
         int identity_error;                   /* < 0: identity unreadable, the device is denied */
         const char *identity_error_attribute; /* which one, for messages */
@@ -68,12 +69,12 @@ int device_identity_read(int dir_fd, Bus bus, DeviceIdentity *ret, const char **
 bool device_identity_equal(const DeviceIdentity *a, const DeviceIdentity *b);
 
 /* Opens the device directory and reads its identity, driver and capabilities. Failing to
- * read the identity is not fatal: identity_error records it and the device is denied. */
+ * read the identity is not fatal: identity_error records it and the device is denied.
+ * device_load_at() takes the entry `name` of a bus's "devices" directory, a kernel link
+ * to the device; device_load() a /sys/devices path. */
+int device_load_at(Device *d, Bus bus, int bus_devices_fd, const char *name);
 int device_load(Device *d, Bus bus, const char *syspath);
 void device_done(Device *d);
-
-/* Formats the identity for a table, e.g. "1af4:1041 sub 1af4:1100 class 020000 rev 01". */
-void device_format_ids(const Device *d, char *buf, size_t size);
 
 typedef struct DeviceList {
         Device *devices;

@@ -39,10 +39,26 @@ int enforcer_gate_bus(Enforcer *e, Bus bus) {
         return 0;
 }
 
+/* "bound to virtio-pci": the results of the common paths, put together without printf
+ * because every device of a boot takes one of them. */
+static void set_result_named(Decision *d, Outcome outcome, const char *text, const char *name) {
+        size_t len = strlen(text), name_len = strnlen(name, sizeof d->result - 1 - len);
+
+        d->outcome = outcome;
+        memcpy(d->result, text, len);
+        memcpy(d->result + len, name, name_len);
+        d->result[len + name_len] = '\0';
+}
+
 static void set_result(Decision *d, Outcome outcome, const char *format, ...) _printf_(3, 4);
 static void set_result(Decision *d, Outcome outcome, const char *format, ...) {
         va_list ap;
         d->outcome = outcome;
+        /* Most results are fixed words; printf only where there is something to fill in. */
+        if (!strchr(format, '%')) {
+                snprintf(d->result, sizeof d->result, "%s", format);
+                return;
+        }
         va_start(ap, format);
         vsnprintf(d->result, sizeof d->result, format, ap);
         va_end(ap);
@@ -116,7 +132,7 @@ static void gate_deny(Enforcer *e, Decision *d) {
         if (r < 0)
                 return set_result(d, OUTCOME_FAILED, "still bound to %s, unbind failed: %s",
                                   was_bound, strerror(-r));
-        set_result(d, OUTCOME_ENFORCED, "blocked, unbound from %s", was_bound);
+        set_result_named(d, OUTCOME_ENFORCED, "blocked, unbound from ", was_bound);
 }
 
 static void gate_allow(Enforcer *e, Decision *d) {
@@ -141,7 +157,7 @@ static void gate_allow(Enforcer *e, Decision *d) {
                 dev->driver[0] = '\0';
         }
         if (dev->driver[0])
-                return set_result(d, OUTCOME_ENFORCED, "bound to %s", dev->driver);
+                return set_result_named(d, OUTCOME_ENFORCED, "bound to ", dev->driver);
 
         if (e->bus_fd[bus] < 0)
                 return set_result(d, OUTCOME_FAILED, "no /sys/bus/%s to bind through",
@@ -159,7 +175,7 @@ static void gate_allow(Enforcer *e, Decision *d) {
                 return set_result(d, OUTCOME_FAILED, "%s bound instead of %s, %s", dev->driver,
                                   d->driver, r < 0 ? "unbind failed" : "unbound");
         }
-        set_result(d, OUTCOME_ENFORCED, "bound to %s", dev->driver);
+        set_result_named(d, OUTCOME_ENFORCED, "bound to ", dev->driver);
 }
 
 void enforce(Enforcer *e, Decision *d) {
@@ -191,6 +207,7 @@ void enforce(Enforcer *e, Decision *d) {
                         d->action = ACTION_DENY;
                         d->rule = -1;
                         d->driver = NULL;
+                        decision_update_label(d);
                         if (d->backend == BACKEND_AUTHORIZED)
                                 enforce_authorized(d);
                         else

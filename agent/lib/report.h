@@ -4,18 +4,18 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
-#include "decision.h"
+#include "apply.h"
 
-/* One JSON record per decision: the state file, "apply --json" and "status" share it. */
-json_object *decision_to_json(const Policy *policy, const Decision *d);
+/* The state "apply" leaves for "status" (and prints for "apply --json"): the policy, the
+ * kernel and one record per decision. */
+int state_format(const Policy *policy, const char *policy_path, const char *kernel_release,
+                 const ApplyResult *result, char **ret, size_t *ret_len);
 
-/* The state "apply" leaves for "status": the policy, the kernel and every decision. */
-json_object *state_new(const Policy *policy, const char *policy_path, const char *kernel_release,
-                       json_object *decisions);
+/* An aligned table; cell(userdata, row, column) returns each cell's text. */
+typedef const char *(*TableCell)(const void *userdata, size_t row, size_t column);
+void table_print(FILE *f, const char *const headers[], size_t n_columns, size_t n_rows,
+                 TableCell cell, const void *userdata);
 
-/* Prints decision records as an aligned table. */
-void decisions_print_table(FILE *f, json_object *decisions);
-
-/* Counts allowed, denied and failed records. */
-void decisions_count(json_object *decisions, unsigned *ret_allowed, unsigned *ret_denied,
-                     unsigned *ret_failed);
+/* The decision table of "apply", and of "status" from the records of a state file. */
+void decisions_print_table(FILE *f, const ApplyResult *result);
+void records_print_table(FILE *f, json_object *records);

@@ -20,7 +20,8 @@ int sysfs_open_dir_at(int dfd, const char *name) {
 ssize_t sysfs_read_at(int dfd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        size_t total = 0;
+        size_t total;
+        ssize_t n;
 
         if (size == 0)
                 return -EINVAL;
@@ -34,23 +35,21 @@ ssize_t sysfs_read_at(int dfd, const char *name, char *buf, size_t size) {
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
 
-        for (;;) {
-                ssize_t n = read(fd, buf + total, size - 1 - total);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                total += (size_t) n;
-                if (total == size - 1) {
-                        char probe;
+        /* sysfs hands out an attribute in one read, and a regular file reads short only at
+         * its end: a second read is needed only to tell a full buffer from a longer file. */
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+        total = (size_t) n;
+        if (total == size - 1) {
+                char probe;
+                do
                         n = read(fd, &probe, 1);
-                        if (n > 0)
-                                return -EFBIG;
-                        break;
-                }
+                while (n < 0 && errno == EINTR);
+                if (n != 0)
+                        return n < 0 ? negative_errno() : -EFBIG;
         }
         buf[total] = '\0';
         return (ssize_t) total;
@@ -63,9 +62,11 @@ static int write_all_at(int dfd, const char *name, const char *value, int extra_
 
         /* Newline-terminated, as "echo" writes it: every store the kernel has for these
          * attributes strips it, and a fake tree's command files stay one command a line. */
-        int len = snprintf(line, sizeof line, "%s\n", value);
-        if (len < 0 || (size_t) len >= sizeof line)
+        size_t len = strlen(value);
+        if (len + 1 >= sizeof line)
                 return -EINVAL;
+        memcpy(line, value, len);
+        line[len++] = '\n';
 
         fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | extra_flags);
         if (fd < 0)
@@ -73,11 +74,11 @@ static int write_all_at(int dfd, const char *name, const char *value, int extra_
 
         /* A sysfs store takes one write; a short write would be a different value. */
         do
-                n = write(fd, line, (size_t) len);
+                n = write(fd, line, len);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return negative_errno();
-        if (n != len)
+        if ((size_t) n != len)
                 return -EIO;
         return 0;
 }

@@ -121,27 +121,34 @@ static Policy *load_policy(const char *name) {
 }
 
 /* Runs apply; returns the number of decisions that could not be enforced. */
-static int apply(const char *policy_name, bool dry_run, json_object **ret_records) {
+static int apply(const char *policy_name, bool dry_run, ApplyResult *ret) {
         _cleanup_(policy_freep) Policy *p = load_policy(policy_name);
-        json_object *records = json_object_new_array();
-        int r = apply_policy(p, KERNEL, dry_run, records);
-        g_assert_cmpint(r, >=, 0);
-        if (ret_records)
-                *ret_records = records;
+        ApplyResult result;
+        g_assert_cmpint(apply_policy(p, KERNEL, dry_run, &result), ==, 0);
+        int failed = (int) result.failed;
+        if (ret)
+                *ret = result;
         else
-                json_object_put(records);
-        return r;
+                apply_result_done(&result);
+        return failed;
 }
 
-static const char *record_field(json_object *records, const char *device, const char *key) {
-        for (size_t i = 0; i < json_object_array_length(records); i++) {
-                json_object *r = json_object_array_get_idx(records, i), *name, *v;
-                if (json_object_object_get_ex(r, "device", &name) &&
-                    g_str_equal(json_object_get_string(name), device))
-                        return json_object_object_get_ex(r, key, &v) ? json_object_get_string(v)
-                                                                     : NULL;
+static const char *record_field(const ApplyResult *result, const char *device, const char *key) {
+        for (size_t i = 0; i < result->n_decisions; i++) {
+                const Decision *d = &result->decisions[i];
+                if (!g_str_equal(d->device->name, device))
+                        continue;
+                if (g_str_equal(key, "action"))
+                        return action_to_string(d->action);
+                if (g_str_equal(key, "backend"))
+                        return backend_to_string(d->backend);
+                if (g_str_equal(key, "outcome"))
+                        return outcome_to_string(d->outcome);
+                if (g_str_equal(key, "result"))
+                        return d->result;
+                g_error("no field %s", key);
         }
-        g_error("no record for %s", device);
+        g_error("no decision for %s", device);
 }
 
 static void assert_sys(const char *expected, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -176,7 +183,7 @@ static const char *pci_path(const char *device) {
 }
 
 static void test_bus_gate_cc_default(void) {
-        json_object *records;
+        ApplyResult records;
 
         setup();
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 0);
@@ -187,13 +194,13 @@ static void test_bus_gate_cc_default(void) {
         for (size_t i = 0; i < G_N_ELEMENTS(cc_default_allowed_pci); i++) {
                 const char *dev = cc_default_allowed_pci[i].device;
                 assert_sys(cc_default_allowed_pci[i].driver, "%s/driver_override", pci_path(dev));
-                g_assert_cmpstr(record_field(records, dev, "action"), ==, "allow");
-                g_assert_cmpstr(record_field(records, dev, "backend"), ==, "bus-gate");
+                g_assert_cmpstr(record_field(&records, dev, "action"), ==, "allow");
+                g_assert_cmpstr(record_field(&records, dev, "backend"), ==, "bus-gate");
         }
         for (size_t i = 0; i < G_N_ELEMENTS(cc_default_denied_pci); i++) {
                 const char *dev = cc_default_denied_pci[i];
                 assert_sys(DEVGATE_DENY_OVERRIDE, "%s/driver_override", pci_path(dev));
-                g_assert_cmpstr(record_field(records, dev, "action"), ==, "deny");
+                g_assert_cmpstr(record_field(&records, dev, "action"), ==, "deny");
         }
 
         /* Denied functions that were bound are unbound; allowed ones, already bound to
@@ -206,7 +213,7 @@ static void test_bus_gate_cc_default(void) {
         assert_sys("", "sys/bus/pci/drivers_probe");
 
         for (size_t i = 0; i < G_N_ELEMENTS(cc_default_allowed_virtio); i++)
-                g_assert_cmpstr(record_field(records, cc_default_allowed_virtio[i], "action"), ==,
+                g_assert_cmpstr(record_field(&records, cc_default_allowed_virtio[i], "action"), ==,
                                 "allow");
         assert_sys("virtio1", "sys/bus/virtio/drivers/virtio_rng/unbind");
         assert_sys("virtio2", "sys/bus/virtio/drivers/virtio_balloon/unbind");
@@ -224,17 +231,11 @@ static void test_bus_gate_cc_default(void) {
         assert_sys("0", PCI "0000:00:09.0/usb2/authorized_default");
 
         /* Exactly the expected devices are allowed, nothing else. */
-        size_t allowed = 0;
-        for (size_t i = 0; i < json_object_array_length(records); i++) {
-                json_object *a;
-                json_object_object_get_ex(json_object_array_get_idx(records, i), "action", &a);
-                allowed += g_str_equal(json_object_get_string(a), "allow");
-        }
-        g_assert_cmpuint(json_object_array_length(records), ==, 15 + 7 + 4);
-        g_assert_cmpuint(allowed, ==,
+        g_assert_cmpuint(records.n_decisions, ==, 15 + 7 + 4);
+        g_assert_cmpuint(records.allowed, ==,
                          G_N_ELEMENTS(cc_default_allowed_pci) +
                                  G_N_ELEMENTS(cc_default_allowed_virtio));
-        json_object_put(records);
+        apply_result_done(&records);
         teardown();
 }
 
@@ -256,7 +257,7 @@ static void add_authorized_attributes(void) {
 }
 
 static void test_authorized_cc_default(void) {
-        json_object *records;
+        ApplyResult records;
 
         setup();
         add_authorized_attributes();
@@ -266,7 +267,7 @@ static void test_authorized_cc_default(void) {
                 const char *dev = cc_default_allowed_pci[i].device;
                 assert_sys("1", "%s/authorized", pci_path(dev));
                 assert_sys(cc_default_allowed_pci[i].driver, "%s/driver_override", pci_path(dev));
-                g_assert_cmpstr(record_field(records, dev, "backend"), ==, "authorized");
+                g_assert_cmpstr(record_field(&records, dev, "backend"), ==, "authorized");
         }
         for (size_t i = 0; i < G_N_ELEMENTS(cc_default_denied_pci); i++) {
                 assert_sys("0", "%s/authorized", pci_path(cc_default_denied_pci[i]));
@@ -278,7 +279,7 @@ static void test_authorized_cc_default(void) {
         }
         assert_sys("", "sys/bus/pci/drivers/virtio-pci/unbind");
         assert_sys("", "sys/bus/virtio/drivers/virtio_rng/unbind");
-        json_object_put(records);
+        apply_result_done(&records);
         teardown();
 }
 
@@ -295,7 +296,7 @@ static void test_dry_run_writes_nothing(void) {
 }
 
 static void test_unbound_allowed_device_is_probed(void) {
-        json_object *records;
+        ApplyResult records;
         g_autofree char *link = NULL;
 
         setup();
@@ -306,8 +307,8 @@ static void test_unbound_allowed_device_is_probed(void) {
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 0);
         assert_sys("0000:01:00.0", "sys/bus/pci/drivers_probe");
         assert_sys("virtio-pci", "%s/driver_override", pci_path("0000:01:00.0"));
-        g_assert_cmpstr(record_field(records, "0000:01:00.0", "outcome"), ==, "warning");
-        json_object_put(records);
+        g_assert_cmpstr(record_field(&records, "0000:01:00.0", "outcome"), ==, "warning");
+        apply_result_done(&records);
         teardown();
 }
 
@@ -325,16 +326,16 @@ static void test_wrong_driver_is_replaced(void) {
         /* devgate pins, unbinds and probes; the fake kernel carries none of it out, so the
          * device still shows pci-stub afterwards, and devgate's check after the probe
          * reports that instead of trusting its own writes. */
-        json_object *records;
+        ApplyResult records;
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 1);
         assert_sys("virtio-pci", "%s/driver_override", pci_path("0000:02:00.0"));
         g_autofree char *unbinds = read_sys("sys/bus/pci/drivers/pci-stub/unbind");
         g_assert_true(g_str_has_prefix(unbinds, "0000:02:00.0\n"));
         assert_sys("0000:02:00.0", "sys/bus/pci/drivers_probe");
-        g_assert_cmpstr(record_field(records, "0000:02:00.0", "outcome"), ==, "failed");
-        g_assert_nonnull(strstr(record_field(records, "0000:02:00.0", "result"),
+        g_assert_cmpstr(record_field(&records, "0000:02:00.0", "outcome"), ==, "failed");
+        g_assert_nonnull(strstr(record_field(&records, "0000:02:00.0", "result"),
                                 "pci-stub bound instead of virtio-pci"));
-        json_object_put(records);
+        apply_result_done(&records);
         teardown();
 }
 
@@ -388,20 +389,20 @@ static void tamper_rng_as_net(const char *dir) {
 static void test_hostile(gconstpointer data) {
         Tamper tamper = (Tamper) data;
         g_autofree char *dir = NULL;
-        json_object *records;
+        ApplyResult records;
 
         setup();
         dir = g_build_filename(bed_root, pci_path("0000:00:05.0"), NULL);
         tamper(dir);
 
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 0);
-        g_assert_cmpstr(record_field(records, "0000:00:05.0", "action"), ==, "deny");
+        g_assert_cmpstr(record_field(&records, "0000:00:05.0", "action"), ==, "deny");
         assert_sys(DEVGATE_DENY_OVERRIDE, PCI "0000:00:05.0/driver_override");
         assert_sys("0000:00:05.0\n0000:00:06.0\n0000:00:07.0",
                    "sys/bus/pci/drivers/virtio-pci/unbind");
         /* The other devices are decided as before. */
         assert_sys("virtio-pci", PCI "0000:00:08.0/driver_override");
-        json_object_put(records);
+        apply_result_done(&records);
         teardown();
 }
 
@@ -464,7 +465,7 @@ static void test_identity_changed(void) {
 /* An "authorized" that is a symlink is not written through: the allow fails, reported. */
 static void test_authorized_symlink_refused(void) {
         g_autofree char *attr = NULL, *decoy = NULL;
-        json_object *records;
+        ApplyResult records;
 
         setup();
         add_authorized_attributes();
@@ -475,9 +476,9 @@ static void test_authorized_symlink_refused(void) {
         g_assert_cmpint(symlink(decoy, attr), ==, 0);
 
         g_assert_cmpint(apply("cc-default.json", false, &records), ==, 1);
-        g_assert_cmpstr(record_field(records, "0000:00:08.0", "outcome"), ==, "failed");
+        g_assert_cmpstr(record_field(&records, "0000:00:08.0", "outcome"), ==, "failed");
         assert_sys("0", "decoy");
-        json_object_put(records);
+        apply_result_done(&records);
         teardown();
 }
 
