@@ -107,12 +107,10 @@ static void enforce_authorized(Decision *d) {
         set_result(d, OUTCOME_ENFORCED, "deauthorized");
 }
 
-static void gate_deny(Enforcer *e, Decision *d) {
+static void gate_deny(Decision *d) {
         Device *dev = d->device;
-        char was_bound[DRIVER_NAME_MAX];
         int r;
 
-        (void) e;
         /* PCI: make the function unbindable first, so that nothing can re-bind it between
          * the unbind and the end of the run. Virtio has no driver_override; with automatic
          * binding off, an unbound virtio device stays unbound. */
@@ -127,12 +125,11 @@ static void gate_deny(Enforcer *e, Decision *d) {
         if (dev->driver[0] == '\0')
                 return set_result(d, OUTCOME_ENFORCED, "blocked");
 
-        strcpy(was_bound, dev->driver);
         r = unbind(dev);
         if (r < 0)
                 return set_result(d, OUTCOME_FAILED, "still bound to %s, unbind failed: %s",
-                                  was_bound, strerror(-r));
-        set_result_named(d, OUTCOME_ENFORCED, "blocked, unbound from ", was_bound);
+                                  dev->driver, strerror(-r));
+        set_result_named(d, OUTCOME_ENFORCED, "blocked, unbound from ", dev->driver);
 }
 
 static void gate_allow(Enforcer *e, Decision *d) {
@@ -211,7 +208,7 @@ void enforce(Enforcer *e, Decision *d) {
                         if (d->backend == BACKEND_AUTHORIZED)
                                 enforce_authorized(d);
                         else
-                                gate_deny(e, d);
+                                gate_deny(d);
                         return set_result(
                                 d, d->outcome == OUTCOME_ENFORCED ? OUTCOME_WARNING : d->outcome,
                                 "identity changed, denied (%s)", d->result);
@@ -235,5 +232,5 @@ void enforce(Enforcer *e, Decision *d) {
         else if (d->action == ACTION_ALLOW)
                 gate_allow(e, d);
         else
-                gate_deny(e, d);
+                gate_deny(d);
 }
