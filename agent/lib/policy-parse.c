@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hex.h"
 #include "macro.h"
 #include "policy.h"
 #include "virtio-ids.h"
@@ -123,11 +124,7 @@ static int parse_hex_digits(const char *s, size_t len, uint32_t *ret) {
         if (len == 0 || len > 8)
                 return -EINVAL;
         for (size_t i = 0; i < len; i++) {
-                char c = s[i];
-                int d = c >= '0' && c <= '9'   ? c - '0'
-                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                               : -1;
+                int d = hex_digit_value(s[i]);
                 if (d < 0)
                         return -EINVAL;
                 v = v << 4 | (uint32_t) d;

@@ -2,17 +2,8 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "hex.h"
 #include "sysfs-id.h"
-
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 int sysfs_parse_hex(const char *buf, size_t len, bool prefix, unsigned digits, uint32_t *ret) {
         uint32_t value = 0;
@@ -31,7 +22,7 @@ int sysfs_parse_hex(const char *buf, size_t len, bool prefix, unsigned digits, u
                 return -EBADMSG;
 
         for (; i < len; i++) {
-                int v = hex_value(buf[i]);
+                int v = hex_digit_value(buf[i]);
                 if (v < 0)
                         return -EBADMSG;
                 value = value << 4 | (uint32_t) v;
