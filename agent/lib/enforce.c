@@ -183,9 +183,13 @@ void enforce(Enforcer *e, Decision *d) {
         d->backend = dev->has_authorized ? BACKEND_AUTHORIZED : BACKEND_BUS_GATE;
 
         if (dev->dir_fd < 0) {
+                /* Gone since it was listed: nothing is left to block. Anything else (a link
+                 * that leads nowhere, no permission) leaves a device devgate cannot govern. */
+                bool gone = dev->dir_fd == -ENOENT || dev->dir_fd == -ENODEV;
                 d->backend = BACKEND_NONE;
-                return set_result(d, d->action == ACTION_ALLOW ? OUTCOME_FAILED : OUTCOME_ENFORCED,
-                                  "cannot open device: %s", strerror(-dev->identity_error));
+                return set_result(
+                        d, gone && d->action == ACTION_DENY ? OUTCOME_ENFORCED : OUTCOME_FAILED,
+                        "cannot open device: %s", strerror(-dev->dir_fd));
         }
         if (e->dry_run)
                 return set_result(d, OUTCOME_PLANNED, "dry run");
@@ -201,17 +205,20 @@ void enforce(Enforcer *e, Decision *d) {
                         return set_result(d, OUTCOME_FAILED, "vanished before it was bound");
                 if (r < 0 || !device_identity_equal(&now, &dev->id)) {
                         /* Decided for one identity, now presents another: deny it. */
+                        char denial[sizeof d->result];
+
                         d->action = ACTION_DENY;
                         d->rule = -1;
                         d->driver = NULL;
-                        decision_update_label(d);
+                        strcpy(d->rule_label, "changed");
                         if (d->backend == BACKEND_AUTHORIZED)
                                 enforce_authorized(d);
                         else
                                 gate_deny(d);
+                        memcpy(denial, d->result, sizeof denial);
                         return set_result(
                                 d, d->outcome == OUTCOME_ENFORCED ? OUTCOME_WARNING : d->outcome,
-                                "identity changed, denied (%s)", d->result);
+                                "identity changed, denied (%s)", denial);
                 }
         }
 

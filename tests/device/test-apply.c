@@ -456,6 +456,7 @@ static void test_identity_changed(void) {
 
         g_assert_cmpint(d.action, ==, ACTION_DENY);
         g_assert_nonnull(strstr(d.result, "identity changed"));
+        g_assert_cmpstr(d.rule_label, ==, "changed");
         assert_sys(DEVGATE_DENY_OVERRIDE, "%s/driver_override", pci_path("0000:02:00.0"));
         assert_sys("", "sys/bus/pci/drivers_probe");
         device_done(&dev);
