@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "hex.h"
+#include "json-strict.h"
 #include "macro.h"
 #include "policy.h"
 #include "virtio-ids.h"
@@ -373,6 +375,27 @@ static int parse_kernel_range(Parser *p, json_object *o, KernelRange *ret) {
         return 0;
 }
 
+/* "2027-01-31T00:00:00Z": RFC 3339 in UTC, to the second, and nothing else. */
+static int parse_timestamp(Parser *p, json_object *o, int64_t *ret) {
+        struct tm tm = {};
+        const char *s, *end;
+        time_t t;
+        int r;
+
+        r = get_string(p, o, 32, &s);
+        if (r < 0)
+                return r;
+        end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (!end || *end != '\0' || strlen(s) != 20)
+                return fail(p, "expected a UTC time such as \"2027-01-31T00:00:00Z\", got \"%s\"",
+                            s);
+        t = timegm(&tm);
+        if (t <= 0)
+                return fail(p, "\"%s\" is not a time after 1970", s);
+        *ret = (int64_t) t;
+        return 0;
+}
+
 static int parse_action(Parser *p, json_object *o, Action *ret) {
         const char *s;
         int r = get_string(p, o, 16, &s);
@@ -454,7 +477,8 @@ static int parse_rules(Parser *p, json_object *o, Policy *policy) {
 
 static int parse_policy(Parser *p, json_object *root, Policy *policy) {
         static const char *const keys[] = {
-                "format", "name", "version", "description", "default", "kernel", "rules", NULL,
+                "format", "name",    "version", "description", "default",
+                "kernel", "expires", "rules",   NULL,
         };
         static const char *const required[] = { "format", "name", "version", "rules" };
         int r;
@@ -492,6 +516,8 @@ static int parse_policy(Parser *p, json_object *root, Policy *policy) {
                         r = parse_action(p, value, &policy->default_action);
                 else if (streq(key, "kernel"))
                         r = parse_kernel_range(p, value, &policy->kernel);
+                else if (streq(key, "expires"))
+                        r = parse_timestamp(p, value, &policy->expires);
                 else
                         r = parse_rules(p, value, policy);
                 path_pop(p, saved);
@@ -501,40 +527,25 @@ static int parse_policy(Parser *p, json_object *root, Policy *policy) {
         return 0;
 }
 
-static void json_tokener_freep(json_tokener **t) {
-        if (*t)
-                json_tokener_free(*t);
-}
-
 static void json_object_putp(json_object **o) {
         json_object_put(*o);
 }
 
 int policy_parse(const char *data, size_t size, Policy **ret, PolicyError *error) {
-        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(policy_freep) Policy *policy = NULL;
         Parser p = { .error = error };
+        char reason[sizeof p.error->reason];
         int r;
 
         if (size > POLICY_SIZE_MAX)
                 return fail(&p, "larger than %d bytes", POLICY_SIZE_MAX);
 
-        tok = json_tokener_new_ex(POLICY_JSON_DEPTH_MAX);
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-
-        root = json_tokener_parse_ex(tok, data, (int) size);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        if (jerr == json_tokener_continue)
-                return fail(&p, "not valid JSON: unexpected end of input");
-        if (jerr != json_tokener_success)
-                return fail(&p, "not valid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-                            json_tokener_error_desc(jerr));
-        for (size_t end = json_tokener_get_parse_end(tok); end < size; end++)
-                if (!strchr(" \t\r\n", data[end]) || data[end] == '\0')
-                        return fail(&p, "not valid JSON: trailing data at byte %zu", end);
+        r = json_parse_strict(data, size, POLICY_JSON_DEPTH_MAX, &root, reason, sizeof reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(&p, "%s", reason);
 
         policy = calloc(1, sizeof *policy);
         if (!policy)

@@ -58,7 +58,7 @@ Policy *policy_free(Policy *p) {
         return NULL;
 }
 
-static void sha256_hex(const void *data, size_t size, char ret[65]) {
+void policy_hash(const void *data, size_t size, char ret[65]) {
         unsigned char digest[32];
         unsigned len = 0;
 
@@ -91,7 +91,7 @@ int policy_load(const char *path, Policy **ret) {
                 return log_error_errno(r, "%s: %s", path, error.reason);
         }
 
-        sha256_hex(data, size, p->sha256);
+        policy_hash(data, size, p->sha256);
         *ret = TAKE_PTR(p);
         return 0;
 }

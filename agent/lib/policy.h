@@ -69,6 +69,7 @@ typedef struct Policy {
         char *description;
         Action default_action;
         KernelRange kernel;
+        int64_t expires; /* seconds since the epoch, 0 for never */
         Rule *rules;
         size_t n_rules;
         char sha256[65]; /* of the bytes the policy was parsed from */
@@ -87,6 +88,9 @@ typedef struct PolicyError {
 
 /* Parses a policy v1 document. Unknown keys are errors. */
 int policy_parse(const char *data, size_t size, Policy **ret, PolicyError *error);
+
+/* The lowercase hex SHA-256 of the bytes a policy was parsed from. */
+void policy_hash(const void *data, size_t size, char ret[65]);
 
 /* Reads at most POLICY_SIZE_MAX bytes from a file and parses them; logs the rejection
  * naming the file, the JSON path and the reason. */

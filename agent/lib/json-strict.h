@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+/* Parses a JSON document the strict way every signed or host-supplied input is read:
+ * the whole buffer must be one value (trailing blanks allowed), nesting is bounded, and
+ * an object that names a key twice is an error: json-c would keep the last value, and a
+ * verifier and a second reader that keep different ones disagree about what was signed.
+ * On failure returns -EBADMSG and a reason ("duplicate key", "not valid JSON at byte 12:
+ * unexpected character"). */
+int json_parse_strict(const char *data, size_t size, int max_depth, json_object **ret, char *reason,
+                      size_t reason_size);
