@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "device.h"
+#include "policy.h"
 
 /* Exit codes, documented in devgate(8). */
 enum {
@@ -25,6 +26,22 @@ const char *kernel_release(void);
 
 /* Enumerates every bus into lists[_BUS_MAX]; logs what failed. */
 int enumerate_all(DeviceList lists[]);
+
+#define DEVGATE_FLOOR_FILE_DEFAULT "/etc/devgate/min-version"
+
+/* Where a command's policy comes from: a signed envelope and the trusted keys, or, only
+ * when asked for explicitly, a plain policy file. */
+typedef struct PolicySource {
+        const char *envelope;
+        const char *keys_dir;
+        const char *policy;
+        const char *floor_file;
+        bool insecure_unsigned;
+} PolicySource;
+
+/* Loads and checks the policy (signature, version floor, expiry), logging why it is
+ * refused; returns an exit status, EXIT_OK with *ret set on success. */
+int policy_source_load(const PolicySource *source, Policy **ret);
 
 /* Prints a command's --help text. Exits with EXIT_USAGE on an unknown option. */
 int usage_error(const char *command);

@@ -10,7 +10,9 @@
 #include "report.h"
 
 static void help(void) {
-        printf("Usage: devgate apply --policy FILE [--dry-run] [--json]\n"
+        printf("Usage: devgate apply --envelope FILE --keys DIR [--floor-file FILE]\n"
+               "                     [--dry-run] [--json]\n"
+               "       devgate apply --policy FILE --insecure-unsigned [--dry-run] [--json]\n"
                "\n"
                "Decides for every PCI, virtio and USB device which rule of the policy\n"
                "matches (first match wins) and enforces the decision: allowed devices are\n"
@@ -19,10 +21,15 @@ static void help(void) {
                "for 'devgate status'.\n"
                "\n"
                "Options:\n"
-               "  -p --policy FILE   The policy to enforce\n"
-               "  -n --dry-run       Decide and print, write nothing\n"
-               "     --json          Print the decisions as JSON instead of a table\n"
-               "  -h --help          Show this help\n"
+               "  -e --envelope FILE      The signed policy (a DSSE envelope) to enforce\n"
+               "  -k --keys DIR          The trusted public keys (*.pub) and DIR/threshold\n"
+               "     --floor-file FILE   The lowest policy version to accept (default\n"
+               "                         " DEVGATE_FLOOR_FILE_DEFAULT ")\n"
+               "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
+               "     --insecure-unsigned is given too\n"
+               "  -n --dry-run           Decide and print, write nothing\n"
+               "     --json              Print the decisions as JSON instead of a table\n"
+               "  -h --help              Show this help\n"
                "\n"
                "Exit status: 0 every decision enforced, 1 error, 2 usage, 3 policy rejected\n"
                "or not for this kernel, 4 some decisions could not be enforced.\n");
@@ -45,29 +52,45 @@ static int save_state(const char *text, size_t len) {
 }
 
 int cmd_apply(int argc, char *argv[]) {
-        enum { ARG_JSON = 0x100 };
+        enum { ARG_JSON = 0x100, ARG_FLOOR_FILE, ARG_INSECURE_UNSIGNED };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
+                { "envelope", required_argument, NULL, 'e' },
+                { "keys", required_argument, NULL, 'k' },
+                { "floor-file", required_argument, NULL, ARG_FLOOR_FILE },
+                { "insecure-unsigned", no_argument, NULL, ARG_INSECURE_UNSIGNED },
                 { "policy", required_argument, NULL, 'p' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
                 {},
         };
         _cleanup_(policy_freep) Policy *policy = NULL;
-        const char *policy_path = NULL;
+        PolicySource source = {};
         bool dry_run = false, json = false;
         _cleanup_free_ char *state = NULL;
         ApplyResult result;
         size_t state_len = 0;
         int c, r, ret;
 
-        while ((c = getopt_long(argc, argv, "hp:n", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "he:k:p:n", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
                         return EXIT_OK;
+                case 'e':
+                        source.envelope = optarg;
+                        break;
+                case 'k':
+                        source.keys_dir = optarg;
+                        break;
+                case ARG_FLOOR_FILE:
+                        source.floor_file = optarg;
+                        break;
+                case ARG_INSECURE_UNSIGNED:
+                        source.insecure_unsigned = true;
+                        break;
                 case 'p':
-                        policy_path = optarg;
+                        source.policy = optarg;
                         break;
                 case 'n':
                         dry_run = true;
@@ -78,15 +101,17 @@ int cmd_apply(int argc, char *argv[]) {
                 default:
                         return usage_error("apply ");
                 }
-        if (!policy_path || optind != argc) {
+        if ((!source.envelope && !source.policy) || (source.envelope && source.policy) ||
+            optind != argc) {
                 fprintf(stderr, "devgate apply: %s\n",
-                        policy_path ? "unexpected argument" : "--policy FILE is required");
+                        optind != argc ? "unexpected argument"
+                                       : "give either --envelope FILE --keys DIR or --policy FILE");
                 return usage_error("apply ");
         }
 
-        r = policy_load(policy_path, &policy);
-        if (r < 0)
-                return r == -EINVAL || r == -EFBIG ? EXIT_REJECTED : EXIT_ERROR;
+        ret = policy_source_load(&source, &policy);
+        if (ret != EXIT_OK)
+                return ret;
         if (!kernel_range_contains(&policy->kernel, kernel_release())) {
                 log_error("Policy '%s' is for kernels %s to %s, this is %s: nothing authorized.",
                           policy->name, policy->kernel.min ?: "any", policy->kernel.max ?: "any",
@@ -99,7 +124,8 @@ int cmd_apply(int argc, char *argv[]) {
         r = apply_policy(policy, kernel_release(), dry_run, &result);
         ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
 
-        r = state_format(policy, policy_path, kernel_release(), &result, &state, &state_len);
+        r = state_format(policy, source.envelope ?: source.policy, kernel_release(), &result,
+                         &state, &state_len);
         if (r < 0) {
                 log_error_errno(r, "Failed to format the decisions: %m");
                 ret = EXIT_ERROR;

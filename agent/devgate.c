@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include "cli.h"
 #include "enumerate.h"
 #include "log.h"
+#include "signed-policy.h"
 
 static const char *state_dir_override;
 
@@ -45,6 +47,47 @@ int enumerate_all(DeviceList lists[]) {
         return 0;
 }
 
+int policy_source_load(const PolicySource *source, Policy **ret) {
+        _cleanup_(trusted_keys_freep) TrustedKeys *keys = NULL;
+        _cleanup_(policy_freep) Policy *policy = NULL;
+        VersionFloor floor = { .version = 0, .source = "default" };
+        int r;
+
+        if (source->envelope) {
+                if (!source->keys_dir) {
+                        log_error("--envelope needs --keys DIR, the trusted public keys.");
+                        return EXIT_USAGE;
+                }
+                if (trusted_keys_load(source->keys_dir, &keys) < 0)
+                        return EXIT_ERROR;
+                r = signed_policy_load(source->envelope, keys, &policy, NULL);
+        } else if (source->policy) {
+                if (!source->insecure_unsigned) {
+                        log_error("Refusing unsigned policy '%s': give --envelope FILE --keys DIR, "
+                                  "or --insecure-unsigned to accept a policy nobody signed.",
+                                  source->policy);
+                        return EXIT_REJECTED;
+                }
+                log_warning("Using unsigned policy '%s' (--insecure-unsigned).", source->policy);
+                r = policy_load(source->policy, &policy);
+        } else {
+                log_error("No policy: give --envelope FILE --keys DIR.");
+                return EXIT_USAGE;
+        }
+        if (r < 0)
+                return r == -ENOENT || r == -EACCES || r == -EIO || r == -ENOMEM ? EXIT_ERROR
+                                                                                 : EXIT_REJECTED;
+
+        r = version_floor_from_file(&floor, source->floor_file ?: DEVGATE_FLOOR_FILE_DEFAULT);
+        if (r < 0)
+                return EXIT_ERROR;
+        if (policy_check_fresh(policy, &floor, (int64_t) time(NULL)) < 0)
+                return EXIT_REJECTED;
+
+        *ret = TAKE_PTR(policy);
+        return EXIT_OK;
+}
+
 static void help(void) {
         printf("Usage: devgate [OPTIONS] COMMAND ...\n"
                "\n"
@@ -52,11 +95,13 @@ static void help(void) {
                "allows, before the initramfs hands over to the real root.\n"
                "\n"
                "Commands:\n"
-               "  apply --policy FILE      Decide and enforce (see devgate apply --help)\n"
+               "  apply --envelope FILE --keys DIR\n"
+               "                           Decide and enforce (see devgate apply --help)\n"
                "  status                   What was decided at boot\n"
                "  explain DEVICE           Which rule matches a device, and why\n"
                "  generate                 A policy allowing exactly the devices present\n"
-               "  policy check FILE        Validate a policy\n"
+               "  policy check|keygen|sign|verify|show\n"
+               "                           Write, sign and check policies\n"
                "\n"
                "Options:\n"
                "  -h --help                Show this help\n"

@@ -96,7 +96,7 @@ if [ "${1:-}" = "--in-testbed" ]; then
         cg="valgrind --tool=callgrind --callgrind-out-file=$out/callgrind.out.%p"
         case $name in
         devgate)
-                $cg "$BENCH_DEVGATE" --state-dir "$out/state" apply --policy "$BENCH_POLICY" \
+                $cg "$BENCH_DEVGATE" --state-dir "$out/state" apply --insecure-unsigned --policy "$BENCH_POLICY" \
                         >"$out/stdout" 2>"$out/stderr"
                 ;;
         floor)

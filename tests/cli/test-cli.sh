@@ -39,8 +39,13 @@ for cmd in "" apply status explain generate "policy check"; do
         check "help: devgate $cmd --help prints usage" contains "$work/help" "Usage: devgate"
 done
 check "usage: unknown command" expect_exit 2 "$work/out" "$devgate" frobnicate
-check "usage: apply without --policy" expect_exit 2 "$work/out" "$devgate" apply
-check "usage: apply without --policy says why" contains "$work/out" "--policy FILE is required"
+check "usage: apply without a policy" expect_exit 2 "$work/out" "$devgate" apply
+check "usage: apply without a policy says why" contains "$work/out" \
+        "give either --envelope FILE --keys DIR or --policy FILE"
+check "apply refuses an unsigned policy" expect_exit 3 "$work/out" \
+        "$devgate" apply -n -p "$policies/cc-default.json"
+check "the refusal says how to proceed" contains "$work/out" \
+        "Refusing unsigned policy '$policies/cc-default.json': give --envelope FILE --keys DIR"
 
 # policy check: the shipped policies are valid; errors name file, path and reason
 for p in "$policies"/cc-default.json "$policies"/strict.json "$policies"/permissive.json; do
@@ -58,7 +63,7 @@ check "policy check names file, path and reason" contains "$work/out" \
         "$work/bad.json: rules[3].match.class: expected \"0xCCSSPP\" or \"0xCCSSPP/0xMASK\""
 check "policy check on a missing file" expect_exit 1 "$work/out" "$devgate" policy check "$work/none.json"
 check "missing file is named" contains "$work/out" "Failed to read policy '$work/none.json'"
-check "apply with a missing policy is an error" expect_exit 1 "$work/out" "$devgate" apply -n -p "$work/none.json"
+check "apply with a missing policy is an error" expect_exit 1 "$work/out" "$devgate" apply -n --insecure-unsigned -p "$work/none.json"
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$work/huge.json"
 check "oversized policy is rejected" expect_exit 3 "$work/out" "$devgate" policy check "$work/huge.json"
 check "oversized policy says so" contains "$work/out" "is larger than"
@@ -67,10 +72,14 @@ check "oversized policy says so" contains "$work/out" "is larger than"
 sed 's/"default": "deny",/"default": "deny", "kernel": { "min": "7.0" },/' \
         "$policies/cc-default.json" >"$work/future.json"
 check "apply refuses a policy for other kernels" expect_exit 3 "$work/out" \
-        env DEVGATE_KERNEL_RELEASE=6.1.0-56-amd64 "$devgate" apply -p "$work/future.json" -n
+        env DEVGATE_KERNEL_RELEASE=6.1.0-56-amd64 "$devgate" apply -p "$work/future.json" --insecure-unsigned -n
 check "the refusal names both kernels" contains "$work/out" "is for kernels 7.0 to any, this is 6.1.0-56-amd64"
 
-# In the fixture's testbed: apply, then status, explain and generate.
+# In the fixture's testbed: apply a signed cc-default, then status, explain and generate.
+"$devgate" policy keygen "$work/site" >/dev/null
+mkdir "$work/keys" && cp "$work/site.pub" "$work/keys/"
+"$devgate" policy sign --key "$work/site.key" --output "$work/cc-default.dsse" \
+        "$policies/cc-default.json" 2>/dev/null
 cat >"$work/in-testbed.sh" <<'SH'
 set -u
 devgate=$1 policies=$2 work=$3
@@ -85,14 +94,14 @@ for link in /sys/bus/*/devices/*/driver; do
         : >"/sys/bus/$bus/drivers/$(basename "$(readlink "$link")")/unbind"
 done
 export DEVGATE_STATE_DIR=$work/state DEVGATE_KERNEL_RELEASE=6.1.0-56-amd64
-"$devgate" apply --policy "$policies/cc-default.json" >"$work/apply.out" 2>&1; echo $? >"$work/apply.rc"
+"$devgate" apply --envelope "$work/cc-default.dsse" --keys "$work/keys" >"$work/apply.out" 2>&1; echo $? >"$work/apply.rc"
 cat /sys/devices/pci0000:00/0000:00:1f.2/driver_override >"$work/ahci.override"
 "$devgate" status >"$work/status.out" 2>&1; echo $? >"$work/status.rc"
 "$devgate" status --json >"$work/status.json" 2>&1
 "$devgate" explain -p "$policies/cc-default.json" 0000:00:06.0 >"$work/explain.out" 2>&1; echo $? >"$work/explain.rc"
 "$devgate" explain -p "$policies/cc-default.json" 0000:09:00.0 >"$work/explain-none.out" 2>&1; echo $? >"$work/explain-none.rc"
 "$devgate" generate --name q35 >"$work/generated.json" 2>"$work/generate.err"; echo $? >"$work/generate.rc"
-"$devgate" apply --policy "$work/generated.json" --dry-run --json >"$work/generated-apply.json" 2>"$work/generated-apply.err"; echo $? >"$work/generated-apply.rc"
+"$devgate" apply --policy "$work/generated.json" --insecure-unsigned --dry-run --json >"$work/generated-apply.json" 2>"$work/generated-apply.err"; echo $? >"$work/generated-apply.rc"
 SH
 umockdev-run -d "$fixture" -- sh "$work/in-testbed.sh" "$devgate" "$policies" "$work"
 
@@ -101,6 +110,7 @@ check "apply prints the summary" contains "$work/apply.out" "Applied 'cc-default
 check "apply blocked AHCI" [ "$(cat "$work/ahci.override")" = devgate-denied ]
 check "status exits 0" [ "$(cat "$work/status.rc")" = 0 ]
 check "status shows the policy" contains "$work/status.out" "Policy:  cc-default version 1"
+check "status shows the envelope" contains "$work/status.out" "File:    $work/cc-default.dsse"
 check "status shows the policy hash" contains "$work/status.out" \
         "SHA-256: $(sha256sum "$policies/cc-default.json" | cut -d' ' -f1)"
 check "status lists AHCI as blocked" contains "$work/status.out" "blocked, unbound from ahci"
