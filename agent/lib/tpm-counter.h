@@ -49,8 +49,10 @@ typedef struct TpmCounter TpmCounter;
 /* tcti: a TCTI configuration string for Tss2_TctiLdr_Initialize ("device:/dev/tpmrm0",
  * "swtpm:path=/run/swtpm.sock", "swtpm:host=127.0.0.1,port=2321"), NULL for the default.
  * nv_index: DEVGATE_TPM_NV_INDEX, or another owner-range index (tests); nv_index + 1 is used
- * too. -ENODEV when no TPM is reachable, -EINVAL for an index outside the owner range.
- * Contacts the TPM only through the TCTI's own connection: no command is sent yet. */
+ * too. -ENODEV when no TPM is reachable (no device node, nothing listening), -EOPNOTSUPP when
+ * the TCTI's library cannot be loaded (an initramfs that lacks it: TCTIs are dlopen'd), -EINVAL
+ * for a malformed TCTI string or an index outside the owner range. Sets TSS2_LOG=all+none unless
+ * TSS2_LOG is set already: the TSS would print expected conditions as errors on stderr. */
 int tpm_counter_open(const char *tcti, uint32_t nv_index, TpmCounter **ret);
 TpmCounter *tpm_counter_free(TpmCounter *c);
 
@@ -67,7 +69,9 @@ int tpm_counter_read(TpmCounter *c, uint64_t *ret_version);
 /* Records that `version` was applied: defines the indexes if needed (this needs the owner
  * hierarchy's authorization to be empty), then increments the counter until it stands at
  * `version`. A no-op if it stands there already. Never moves back: -ERANGE if it stands above
- * `version`; -E2BIG if that takes more than TPM_COUNTER_MAX_STEP increments (nothing is
- * incremented then); -EBADMSG as for tpm_counter_read(). An advance that fails half-way leaves
- * the counter between the old and the new version. */
+ * `version`; -E2BIG if that takes more than TPM_COUNTER_MAX_STEP increments (the counter is
+ * left where it was then); -EACCES if the indexes must be defined and the owner hierarchy has
+ * a password; -EBADMSG as for tpm_counter_read(). The first advance on a TPM costs a single
+ * increment, whatever `version`. An advance that fails half-way leaves the counter between the
+ * old and the new version, never beyond. */
 int tpm_counter_advance(TpmCounter *c, uint64_t version);
