@@ -9,6 +9,7 @@
  * an object that names a key twice is an error: json-c would keep the last value, and a
  * verifier and a second reader that keep different ones disagree about what was signed.
  * On failure returns -EBADMSG and a reason ("duplicate key", "not valid JSON at byte 12:
- * unexpected character"). */
+ * unexpected character"). A bare number is never complete to json-c: devgate reads
+ * objects. */
 int json_parse_strict(const char *data, size_t size, int max_depth, json_object **ret, char *reason,
                       size_t reason_size);

@@ -100,8 +100,10 @@ while read -r name max_len; do
         if [ "$status" -ne 0 ]; then
                 [ "$result" != ok ] || result="exit-$status"
                 failed=1
-                echo "fuzz-$name exited with status $status; the end of its log:"
-                tail -n 60 "$dir/log"
+                echo "fuzz-$name exited with status $status:"
+                # The report, without libFuzzer's progress lines and ASan's shadow memory map.
+                grep -v '^#[0-9]' "$dir/log" | sed '/^Shadow bytes around/,/ABORTING$/d' |
+                        tail -n 80
         fi
 
         # "#123456 DONE cov: 812 ft: 2051 corp: 140/24Kb ...": the last such line.
