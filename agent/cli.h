@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "policy.h"
+#include "tpm-counter.h"
 
 /* Exit codes, documented in devgate(8). */
 enum {
@@ -36,12 +37,15 @@ typedef struct PolicySource {
         const char *keys_dir;
         const char *policy;
         const char *floor_file;
+        const char *tpm; /* "auto" (or NULL), "off", or a TCTI string */
         bool insecure_unsigned;
 } PolicySource;
 
-/* Loads and checks the policy (signature, version floor, expiry), logging why it is
- * refused; returns an exit status, EXIT_OK with *ret set on success. */
-int policy_source_load(const PolicySource *source, Policy **ret);
+/* Loads and checks the policy (signature, version floor from the floor file and the TPM NV
+ * counter, expiry), logging why it is refused; returns an exit status, EXIT_OK with *ret
+ * set on success, and the TPM counter in *ret_counter if one is in use (NULL otherwise), so
+ * that the caller can advance it once the policy has been applied. */
+int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **ret_counter);
 
 /* Prints a command's --help text. Exits with EXIT_USAGE on an unknown option. */
 int usage_error(const char *command);

@@ -25,6 +25,10 @@ static void help(void) {
                "  -k --keys DIR          The trusted public keys (*.pub) and DIR/threshold\n"
                "     --floor-file FILE   The lowest policy version to accept (default\n"
                "                         " DEVGATE_FLOOR_FILE_DEFAULT ")\n"
+               "     --tpm WHAT          The TPM that keeps the version floor: auto (the\n"
+               "                         default: /dev/tpmrm0 if there is one), off, or a\n"
+               "                         TCTI string such as swtpm:path=SOCKET. After a real\n"
+               "                         run its counter is advanced to the policy's version.\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -52,12 +56,13 @@ static int save_state(const char *text, size_t len) {
 }
 
 int cmd_apply(int argc, char *argv[]) {
-        enum { ARG_JSON = 0x100, ARG_FLOOR_FILE, ARG_INSECURE_UNSIGNED };
+        enum { ARG_JSON = 0x100, ARG_FLOOR_FILE, ARG_INSECURE_UNSIGNED, ARG_TPM };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "envelope", required_argument, NULL, 'e' },
                 { "keys", required_argument, NULL, 'k' },
                 { "floor-file", required_argument, NULL, ARG_FLOOR_FILE },
+                { "tpm", required_argument, NULL, ARG_TPM },
                 { "insecure-unsigned", no_argument, NULL, ARG_INSECURE_UNSIGNED },
                 { "policy", required_argument, NULL, 'p' },
                 { "dry-run", no_argument, NULL, 'n' },
@@ -66,7 +71,8 @@ int cmd_apply(int argc, char *argv[]) {
         };
         _cleanup_(policy_freep) Policy *policy = NULL;
         PolicySource source = {};
-        bool dry_run = false, json = false;
+        _cleanup_tpm_counter_ TpmCounter *counter = NULL;
+        bool dry_run = false, json = false, applied;
         _cleanup_free_ char *state = NULL;
         ApplyResult result;
         size_t state_len = 0;
@@ -85,6 +91,9 @@ int cmd_apply(int argc, char *argv[]) {
                         break;
                 case ARG_FLOOR_FILE:
                         source.floor_file = optarg;
+                        break;
+                case ARG_TPM:
+                        source.tpm = optarg;
                         break;
                 case ARG_INSECURE_UNSIGNED:
                         source.insecure_unsigned = true;
@@ -109,7 +118,7 @@ int cmd_apply(int argc, char *argv[]) {
                 return usage_error("apply ");
         }
 
-        ret = policy_source_load(&source, &policy);
+        ret = policy_source_load(&source, &policy, &counter);
         if (ret != EXIT_OK)
                 return ret;
         if (!kernel_range_contains(&policy->kernel, kernel_release())) {
@@ -122,6 +131,7 @@ int cmd_apply(int argc, char *argv[]) {
                  policy->version, policy->sha256, dry_run ? ", dry run" : "");
 
         r = apply_policy(policy, kernel_release(), dry_run, &result);
+        applied = r >= 0 && !dry_run;
         ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
 
         r = state_format(policy, source.envelope ?: source.policy, kernel_release(), &result,
@@ -142,6 +152,19 @@ int cmd_apply(int argc, char *argv[]) {
         }
         log_info("Policy '%s' version %" PRId64 ": %u allowed, %u denied, %u failed.", policy->name,
                  policy->version, result.allowed, result.denied, result.failed);
+
+        /* Once applied, this version is the TPM's floor: no older policy is accepted again. */
+        if (counter && applied) {
+                int k = tpm_counter_advance(counter, (uint64_t) policy->version);
+                if (k < 0) {
+                        log_error_errno(
+                                k, "Failed to record version %" PRId64 " in the TPM NV counter: %m",
+                                policy->version);
+                        ret = EXIT_ERROR;
+                } else
+                        log_info("TPM NV counter 0x%08x records version %" PRId64 ".",
+                                 DEVGATE_TPM_NV_INDEX, policy->version);
+        }
 
         apply_result_done(&result);
         return ret;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "enumerate.h"
@@ -47,9 +48,47 @@ int enumerate_all(DeviceList lists[]) {
         return 0;
 }
 
-int policy_source_load(const PolicySource *source, Policy **ret) {
+/* The TPM floor: where a TPM holds a devgate counter, the highest version applied so far. */
+static int tpm_floor(const char *tpm, VersionFloor *floor, TpmCounter **ret_counter) {
+        _cleanup_tpm_counter_ TpmCounter *counter = NULL;
+        bool automatic = !tpm || streq(tpm, "auto");
+        const char *tcti = automatic ? "device:/dev/tpmrm0" : tpm;
+        uint64_t version;
+        int r;
+
+        *ret_counter = NULL;
+        if (tpm && streq(tpm, "off"))
+                return 0;
+        if (automatic && access("/dev/tpmrm0", F_OK) < 0) {
+                log_debug("No TPM (/dev/tpmrm0): the version floor comes from the file only.");
+                return 0;
+        }
+
+        r = tpm_counter_open(tcti, DEVGATE_TPM_NV_INDEX, &counter);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the TPM (%s): %m", tcti);
+        r = tpm_counter_read(counter, &version);
+        if (r == -ENOENT)
+                log_info("No version recorded in the TPM yet; it will hold this one.");
+        else if (r == -EBADMSG)
+                return log_error_errno(r,
+                                       "TPM NV index 0x%08x is not one devgate defined, refusing.",
+                                       DEVGATE_TPM_NV_INDEX);
+        else if (r < 0)
+                return log_error_errno(r, "Failed to read the version floor from the TPM: %m");
+        else if ((int64_t) version > floor->version) {
+                floor->version = (int64_t) version;
+                snprintf(floor->source, sizeof floor->source, "TPM NV counter 0x%08x",
+                         DEVGATE_TPM_NV_INDEX);
+        }
+        *ret_counter = TAKE_PTR(counter);
+        return 0;
+}
+
+int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **ret_counter) {
         _cleanup_(trusted_keys_freep) TrustedKeys *keys = NULL;
         _cleanup_(policy_freep) Policy *policy = NULL;
+        _cleanup_tpm_counter_ TpmCounter *counter = NULL;
         VersionFloor floor = { .version = 0, .source = "default" };
         int r;
 
@@ -81,10 +120,15 @@ int policy_source_load(const PolicySource *source, Policy **ret) {
         r = version_floor_from_file(&floor, source->floor_file ?: DEVGATE_FLOOR_FILE_DEFAULT);
         if (r < 0)
                 return EXIT_ERROR;
+        /* A TPM that is there but cannot be read fails closed: the floor it holds is not
+         * known, so no version can be shown to be at or above it. */
+        if (tpm_floor(source->tpm, &floor, &counter) < 0)
+                return EXIT_ERROR;
         if (policy_check_fresh(policy, &floor, (int64_t) time(NULL)) < 0)
                 return EXIT_REJECTED;
 
         *ret = TAKE_PTR(policy);
+        *ret_counter = TAKE_PTR(counter);
         return EXIT_OK;
 }
 

@@ -14,7 +14,7 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "format check"
 clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h \
-        tests/unit/*.c tests/device/*.c tests/bench/*.c
+        tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c
 
 step "build (gcc, warnings as errors) and test"
 rm -rf build-ci

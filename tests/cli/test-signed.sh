@@ -5,10 +5,10 @@
 # through the host, each of which must be rejected with exit status 3, a message that says
 # what is wrong, and nothing written to sysfs.
 #
-# usage: test-signed.sh DEVGATE FIXTURE POLICY_DIR
+# usage: test-signed.sh DEVGATE FIXTURE POLICY_DIR SWTPM_RUN
 set -u
 
-devgate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") fixture=$2 policies=$3
+devgate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") fixture=$2 policies=$3 swtpm_run=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -77,7 +77,7 @@ cat >in-testbed.sh <<'SH'
 devgate=$1 envelope=$2 keys=$3 floor=$4
 for bus in pci virtio usb; do echo 1 >/sys/bus/$bus/drivers_autoprobe; done
 DEVGATE_STATE_DIR=$PWD/state "$devgate" apply --envelope "$envelope" --keys "$keys" \
-        --floor-file "$floor" >apply.out 2>&1
+        --floor-file "$floor" --tpm "${SWTPM_TCTI:-off}" >apply.out 2>&1
 echo $? >apply.rc
 cat /sys/bus/pci/drivers_autoprobe /sys/devices/pci0000:00/0000:00:1f.2/driver_override \
         /sys/devices/pci0000:00/0000:00:09.0/usb1/authorized >sysfs.after
@@ -156,6 +156,25 @@ check "sign refuses a policy naming a key twice" sh -c \
 umockdev-run -d "$fixture" -- sh in-testbed.sh "$devgate" cc-ab.dsse keys2 floor
 check "apply --envelope enforces a policy signed 2 of 2" [ "$(cat apply.rc)" = 0 ]
 check "apply --envelope blocked AHCI" [ "$(tr '\n' ' ' <sysfs.after)" = "0 devgate-denied 0 " ]
+
+# Rollback against a TPM NV counter (swtpm), its state kept from one boot to the next.
+sed 's/"version": 1,/"version": 2,/' "$policies/cc-default.json" >v2.json
+sign alice.key v2.json cc-v2.dsse
+boot() { # boot ENVELOPE: one apply with the TPM of the previous boots
+        "$swtpm_run" --state tpm-state \
+                umockdev-run -d "$fixture" -- sh in-testbed.sh "$devgate" "$1" keys floor
+}
+mkdir tpm-state
+boot cc.dsse
+check "TPM boot 1: version 1 applied" [ "$(cat apply.rc)" = 0 ]
+check "TPM boot 1: the counter records it" contains apply.out "records version 1."
+boot cc-v2.dsse
+check "TPM boot 2: version 2 applied" [ "$(cat apply.rc)" = 0 ]
+boot cc.dsse
+check "TPM boot 3: version 1 is a rollback" [ "$(cat apply.rc)" = 3 ]
+check "TPM boot 3: the message names both versions and the TPM" contains apply.out \
+        "Policy 'cc-default' version 1 is older than version 2 required by the TPM NV counter 0x01306467: rollback refused."
+check "TPM boot 3: nothing written" [ "$(tr '\n' ' ' <sysfs.after)" = "1 (null) 1 " ]
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
