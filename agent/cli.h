@@ -47,6 +47,10 @@ typedef struct PolicySource {
  * that the caller can advance it once the policy has been applied. */
 int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **ret_counter);
 
+/* The exit status for a failure to load or check a policy: EXIT_REJECTED when the input is
+ * not acceptable, EXIT_ERROR when it could not be read at all. */
+int exit_status_of(int r);
+
 /* Prints a command's --help text. Exits with EXIT_USAGE on an unknown option. */
 int usage_error(const char *command);
 

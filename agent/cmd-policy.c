@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* devgate policy check|keygen|sign|verify|show: for the people who write and sign policies. */
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -33,24 +34,6 @@ static void help(void) {
                "show     Prints an envelope's payload, pretty-printed, WITHOUT verifying it.\n"
                "\n"
                "Exit status: 0 success, 1 error, 2 usage, 3 policy rejected.\n");
-}
-
-/* Failure codes that mean "this input is not acceptable", as opposed to "could not run". */
-static int exit_status_of(int r) {
-        switch (r) {
-        case 0:
-                return EXIT_OK;
-        case -EINVAL:
-        case -EFBIG:
-        case -EBADMSG:
-        case -EMEDIUMTYPE:
-        case -EKEYREJECTED:
-        case -ESTALE:
-        case -ETIME:
-                return EXIT_REJECTED;
-        default:
-                return EXIT_ERROR;
-        }
 }
 
 static int policy_check(const char *path) {
@@ -195,6 +178,11 @@ static int policy_sign(int argc, char *argv[]) {
                 log_error("%s: payloadType is \"%s\", not a devgate policy.", input,
                           e->payload_type);
                 return EXIT_REJECTED;
+        } else if (policy_parse((const char *) e->payload, e->payload_size, &policy, &error) < 0) {
+                /* A co-signer vouches for the payload, so it is checked like a new one. */
+                log_error("%s: payload: %s%s%s", input, error.path, error.path[0] ? ": " : "",
+                          error.reason);
+                return EXIT_REJECTED;
         }
 
         r = envelope_sign(e, pkey);
@@ -243,8 +231,9 @@ static int policy_verify(int argc, char *argv[]) {
                         floor_file = optarg;
                         break;
                 case ARG_MIN_VERSION:
+                        errno = 0;
                         floor.version = strtoll(optarg, &end, 10);
-                        if (*optarg < '0' || *optarg > '9' || *end) {
+                        if (*optarg < '0' || *optarg > '9' || *end || errno != 0) {
                                 fprintf(stderr, "devgate policy verify: --min-version takes a "
                                                 "version number\n");
                                 return usage_error("policy ");

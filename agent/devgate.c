@@ -48,6 +48,23 @@ int enumerate_all(DeviceList lists[]) {
         return 0;
 }
 
+int exit_status_of(int r) {
+        switch (r) {
+        case 0:
+                return EXIT_OK;
+        case -EINVAL:
+        case -EFBIG:
+        case -EBADMSG:
+        case -EMEDIUMTYPE:
+        case -EKEYREJECTED:
+        case -ESTALE:
+        case -ETIME:
+                return EXIT_REJECTED;
+        default:
+                return EXIT_ERROR;
+        }
+}
+
 /* The TPM floor: where a TPM holds a devgate counter, the highest version applied so far. */
 static int tpm_floor(const char *tpm, VersionFloor *floor, TpmCounter **ret_counter) {
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
@@ -89,6 +106,7 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
         _cleanup_(trusted_keys_freep) TrustedKeys *keys = NULL;
         _cleanup_(policy_freep) Policy *policy = NULL;
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
+        Verification verification;
         VersionFloor floor = { .version = 0, .source = "default" };
         int r;
 
@@ -99,7 +117,13 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
                 }
                 if (trusted_keys_load(source->keys_dir, &keys) < 0)
                         return EXIT_ERROR;
-                r = signed_policy_load(source->envelope, keys, &policy, NULL);
+                r = signed_policy_load(source->envelope, keys, &policy, &verification);
+                if (r >= 0)
+                        for (size_t i = 0; i < verification.n_signers; i++)
+                                log_info("Policy '%s' version %" PRId64 " is signed by key %s "
+                                         "(%zu of %zu trusted keys, %u required).",
+                                         policy->name, policy->version, verification.signers[i],
+                                         verification.n_signers, keys->n, keys->threshold);
         } else if (source->policy) {
                 if (!source->insecure_unsigned) {
                         log_error("Refusing unsigned policy '%s': give --envelope FILE --keys DIR, "
@@ -114,8 +138,7 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
                 return EXIT_USAGE;
         }
         if (r < 0)
-                return r == -ENOENT || r == -EACCES || r == -EIO || r == -ENOMEM ? EXIT_ERROR
-                                                                                 : EXIT_REJECTED;
+                return exit_status_of(r);
 
         r = version_floor_from_file(&floor, source->floor_file ?: DEVGATE_FLOOR_FILE_DEFAULT);
         if (r < 0)

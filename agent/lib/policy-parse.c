@@ -375,9 +375,12 @@ static int parse_kernel_range(Parser *p, json_object *o, KernelRange *ret) {
         return 0;
 }
 
-/* "2027-01-31T00:00:00Z": RFC 3339 in UTC, to the second, and nothing else. */
+/* "2027-01-31T00:00:00Z": RFC 3339 in UTC, to the second, and nothing else. strptime()
+ * accepts days and seconds past the end of a month or minute and normalizes them, so the
+ * time is printed back and must read the same. */
 static int parse_timestamp(Parser *p, json_object *o, int64_t *ret) {
-        struct tm tm = {};
+        struct tm tm = {}, back;
+        char printed[32];
         const char *s, *end;
         time_t t;
         int r;
@@ -386,12 +389,14 @@ static int parse_timestamp(Parser *p, json_object *o, int64_t *ret) {
         if (r < 0)
                 return r;
         end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        if (!end || *end != '\0' || strlen(s) != 20)
-                return fail(p, "expected a UTC time such as \"2027-01-31T00:00:00Z\", got \"%s\"",
+        t = end && *end == '\0' ? timegm(&tm) : (time_t) -1;
+        if (t <= 0 || !gmtime_r(&t, &back) ||
+            strftime(printed, sizeof printed, "%Y-%m-%dT%H:%M:%SZ", &back) == 0 ||
+            !streq(printed, s))
+                return fail(p,
+                            "expected a UTC time after 1970 such as \"2027-01-31T00:00:00Z\", "
+                            "got \"%s\"",
                             s);
-        t = timegm(&tm);
-        if (t <= 0)
-                return fail(p, "\"%s\" is not a time after 1970", s);
         *ret = (int64_t) t;
         return 0;
 }

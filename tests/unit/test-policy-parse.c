@@ -141,6 +141,24 @@ static void test_rejections(void) {
                         "rules[0].kernel", "\"min\" and/or \"max\"");
 }
 
+static void test_expires(void) {
+        _cleanup_(policy_freep) Policy *p = parse_ok(HEAD "\"expires\": \"2027-01-31T00:00:00Z\", "
+                                                          "\"rules\": []}");
+        g_assert_cmpint(p->expires, ==, 1801353600); /* date -u -d 2027-01-31 +%s */
+
+        const char *bad[] = {
+                "2027-02-31T00:00:00Z", /* normalized to March 3rd by strptime */
+                "2027-01-31T00:00:60Z",      "2027-01- 1T00:00:00Z", "2027-01-31T00:00:00",
+                "2027-01-31T00:00:00+00:00", "2027-01-31 00:00:00Z", "1969-12-31T23:59:59Z",
+                "2027-01-31T00:00:00.5Z",
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autofree char *json =
+                        g_strdup_printf(HEAD "\"expires\": \"%s\", \"rules\": []}", bad[i]);
+                assert_rejected(json, "expires", "expected a UTC time");
+        }
+}
+
 static void test_deep_nesting(void) {
         GString *s = g_string_new(HEAD "\"rules\": ");
         for (int i = 0; i < 10000; i++)
@@ -170,6 +188,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/policy/parse/default-is-deny", test_default_is_deny);
         g_test_add_func("/policy/parse/rejections", test_rejections);
         g_test_add_func("/policy/parse/deep-nesting", test_deep_nesting);
+        g_test_add_func("/policy/parse/expires", test_expires);
         g_test_add_func("/policy/kernel-range", test_kernel_range);
         return g_test_run();
 }
