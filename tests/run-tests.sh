@@ -14,7 +14,8 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "format check"
 clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h \
-        tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c
+        tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c \
+        tests/fuzz/*.c tests/fuzz/*.h
 
 step "build (gcc, warnings as errors) and test"
 rm -rf build-ci
@@ -30,6 +31,9 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         meson test -C build-asan --print-errorlogs
+
+step "fuzz (libFuzzer on the ASan + UBSan build, 30 s per fuzzer)"
+tests/fuzz/run-fuzzers.sh build-asan 30
 
 step "benchmark"
 meson test -C build-ci --benchmark --verbose

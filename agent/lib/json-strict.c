@@ -64,7 +64,7 @@ int json_parse_strict(const char *data, size_t size, int max_depth, json_object 
         tok = json_tokener_new_ex(max_depth);
         if (!tok)
                 return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         root = json_tokener_parse_ex(tok, data, (int) size);
         error = json_tokener_get_error(tok);
         end = json_tokener_get_parse_end(tok);

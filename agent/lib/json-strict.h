@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 /* Parses a JSON document the strict way every signed or host-supplied input is read:
- * the whole buffer must be one value (trailing blanks allowed), nesting is bounded, and
+ * the whole buffer must be one value of valid UTF-8 (trailing blanks allowed), nesting is
+ * bounded, and
  * an object that names a key twice is an error: json-c would keep the last value, and a
  * verifier and a second reader that keep different ones disagree about what was signed.
  * On failure returns -EBADMSG and a reason ("duplicate key", "not valid JSON at byte 12:

@@ -86,6 +86,12 @@ static int get_string(Parser *p, json_object *o, size_t max, const char **ret) {
         size_t len = (size_t) json_object_get_string_len(o);
         if (strlen(s) != len)
                 return fail(p, "string contains a NUL byte");
+        /* Policy text ends up on terminals and in the kernel log: no escape sequences, no
+         * line breaks that would forge a log line. */
+        for (const char *c = s; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return fail(p, "string contains control character 0x%02x",
+                                    (unsigned char) *c);
         if (len == 0)
                 return fail(p, "must not be empty");
         if (len > max)

@@ -79,6 +79,11 @@ static void test_rejections(void) {
                         "may contain only");
         assert_rejected("{\"format\": 1, \"name\": \"a\\u0000b\", \"version\": 1, \"rules\": []}",
                         "name", "NUL byte");
+        assert_rejected(HEAD "\"description\": \"a\\u001b[2J\", \"rules\": []}", "description",
+                        "control character 0x1b");
+        assert_rejected(HEAD "\"description\": \"one\\nfake: line\", \"rules\": []}", "description",
+                        "control character 0x0a");
+        assert_rejected(HEAD "\"description\": \"\xff\", \"rules\": []}", "", "not valid JSON");
         assert_rejected(HEAD "\"default\": \"maybe\", \"rules\": []}", "default",
                         "expected \"allow\" or \"deny\"");
         assert_rejected(HEAD "\"rules\": {}}", "rules", "expected an array");
