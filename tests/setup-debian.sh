@@ -8,7 +8,7 @@ packages="
   libjson-c-dev libssl-dev
   umockdev libumockdev-dev libglib2.0-dev
   valgrind
-  libtss2-dev swtpm tpm2-tools
+  libtss2-dev swtpm tpm2-tools openssl
 "
 
 missing=""
