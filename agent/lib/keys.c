@@ -97,7 +97,8 @@ static int parse_threshold(const char *dir, size_t n_keys, unsigned *ret) {
         return 0;
 }
 
-static int load_public_key(const char *path, EVP_PKEY **ret) {
+/* Reads one PEM key, public or private, of an accepted algorithm. */
+static int load_pem_key(const char *path, bool private, EVP_PKEY **ret) {
         _cleanup_free_ char *pem = NULL;
         BIO *bio;
         EVP_PKEY *pkey;
@@ -110,11 +111,13 @@ static int load_public_key(const char *path, EVP_PKEY **ret) {
         bio = BIO_new_mem_buf(pem, (int) size);
         if (!bio)
                 return -ENOMEM;
-        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+                       : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
         BIO_free(bio);
         ERR_clear_error();
         if (!pkey)
-                return log_error_errno(-EBADMSG, "'%s' is not a PEM public key.", path);
+                return log_error_errno(-EBADMSG, "'%s' is not a PEM %s key.", path,
+                                       private ? "private" : "public");
         if (key_algorithm_of(pkey) < 0) {
                 EVP_PKEY_free(pkey);
                 return log_error_errno(-EKEYREJECTED,
@@ -161,7 +164,7 @@ int trusted_keys_load(const char *dir, TrustedKeys **ret) {
                         r = -ENOMEM;
                         break;
                 }
-                r = load_public_key(key.path, &key.pkey);
+                r = load_pem_key(key.path, false, &key.pkey);
                 if (r >= 0)
                         r = key_id(key.pkey, key.id);
                 if (r < 0) {
@@ -254,31 +257,7 @@ int key_write_pair(EVP_PKEY *pkey, const char *prefix) {
 }
 
 int private_key_load(const char *path, EVP_PKEY **ret) {
-        _cleanup_free_ char *pem = NULL;
-        EVP_PKEY *pkey;
-        BIO *bio;
-        size_t size;
-        int r;
-
-        r = read_full_file(path, KEY_FILE_SIZE_MAX, &pem, &size);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read key '%s': %m", path);
-        bio = BIO_new_mem_buf(pem, (int) size);
-        if (!bio)
-                return -ENOMEM;
-        pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-        ERR_clear_error();
-        if (!pkey)
-                return log_error_errno(-EBADMSG, "'%s' is not a PEM private key.", path);
-        if (key_algorithm_of(pkey) < 0) {
-                EVP_PKEY_free(pkey);
-                return log_error_errno(-EKEYREJECTED,
-                                       "'%s' is neither an Ed25519 nor a P-256 key, refusing.",
-                                       path);
-        }
-        *ret = pkey;
-        return 0;
+        return load_pem_key(path, true, ret);
 }
 
 static const EVP_MD *digest_of(EVP_PKEY *pkey) {
