@@ -9,3 +9,8 @@
  * character. One spelling per byte string, so that what was signed is what is read. */
 int base64_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size);
 int base64_encode(const uint8_t *data, size_t size, char **ret);
+
+/* base64url (RFC 4648 section 5) without padding, as JOSE uses it (RFC 7515 section 2), just
+ * as strictly: no padding, no standard alphabet, no whitespace, no stray low bits. */
+int base64url_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size);
+int base64url_encode(const uint8_t *data, size_t size, char **ret);

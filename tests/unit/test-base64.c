@@ -63,9 +63,35 @@ static void test_round_trip(void) {
         }
 }
 
+static void test_url(void) {
+        uint8_t data[64], *back = NULL;
+        size_t back_size;
+        char *text = NULL;
+
+        for (size_t i = 0; i < sizeof data; i++)
+                data[i] = (uint8_t) (0xfb + i * 13);
+        for (size_t len = 0; len <= sizeof data; len++) {
+                g_assert_cmpint(base64url_encode(data, len, &text), ==, 0);
+                g_assert_null(strpbrk(text, "+/="));
+                g_assert_cmpint(base64url_decode(text, strlen(text), &back, &back_size), ==, 0);
+                g_assert_cmpmem(back, back_size, data, len);
+                free(text);
+                free(back);
+        }
+        g_assert_cmpint(base64url_decode("-_8", 3, &back, &back_size), ==, 0);
+        g_assert_cmpmem(back, back_size, "\373\377", 2);
+        free(back);
+
+        const char *bad[] = { "Zg==", "Zm9v+", "+/8", "Z", "Zh", "Zm9", "Zm v" };
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                if (base64url_decode(bad[i], strlen(bad[i]), &back, &back_size) != -EBADMSG)
+                        g_error("accepted \"%s\"", bad[i]);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/base64/decode", test_decode);
         g_test_add_func("/base64/round-trip", test_round_trip);
+        g_test_add_func("/base64/url", test_url);
         return g_test_run();
 }
