@@ -13,9 +13,9 @@ tests/setup-debian.sh
 step() { printf '\n=== %s\n' "$*"; }
 
 step "format check"
-clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h \
+clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h attest/*.c attest/*.h \
         tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c \
-        tests/fuzz/*.c tests/fuzz/*.h
+        tests/fuzz/*.c tests/fuzz/*.h tests/attest/*.c
 
 step "build (gcc, warnings as errors) and test"
 rm -rf build-ci

@@ -9,6 +9,7 @@ packages="
   umockdev libumockdev-dev libglib2.0-dev
   valgrind
   libtss2-dev swtpm tpm2-tools openssl
+  libcurl4-openssl-dev jose
 "
 
 missing=""
