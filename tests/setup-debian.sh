@@ -9,7 +9,7 @@ packages="
   umockdev libumockdev-dev libglib2.0-dev
   valgrind
   libtss2-dev swtpm tpm2-tools openssl
-  libcurl4-openssl-dev jose
+  libcurl4-openssl-dev jose python3
 "
 
 missing=""
