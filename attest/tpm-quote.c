@@ -22,6 +22,7 @@
 #include "json-writer.h"
 #include "log.h"
 #include "tpm-quote.h"
+#include "tss2-util.h"
 
 #define SHA256_SIZE     32
 #define RSA_KEY_BITS    2048
@@ -69,98 +70,8 @@ struct TpmAk {
         size_t der_size;
 };
 
-/* The one place where a TSS2_RC is decoded. Format-one TPM codes carry the number of the
- * handle, session or parameter they are about: compared without it. */
-static int tss2_error(TSS2_RC rc, const char *call) {
-        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK, code = rc & ~TSS2_RC_LAYER_MASK;
-        int r;
-
-        if (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) {
-                if (code & TPM2_RC_FMT1)
-                        code &= TPM2_RC_FMT1 | 0x3f;
-                switch (code) {
-                case TPM2_RC_HIERARCHY: /* the endorsement hierarchy is disabled */
-                        r = -EPERM;
-                        break;
-                case TPM2_RC_BAD_AUTH:
-                case TPM2_RC_AUTH_FAIL:
-                case TPM2_RC_LOCKOUT:
-                        r = -EACCES;
-                        break;
-                case TPM2_RC_SIZE: /* qualifyingData larger than this TPM's TPMT_HA */
-                        r = -EMSGSIZE;
-                        break;
-                case TPM2_RC_OBJECT_MEMORY:
-                case TPM2_RC_OBJECT_HANDLES:
-                case TPM2_RC_MEMORY:
-                        r = -ENOSPC;
-                        break;
-                case TPM2_RC_ASYMMETRIC:
-                case TPM2_RC_KEY_SIZE:
-                case TPM2_RC_SCHEME:
-                case TPM2_RC_HASH:
-                case TPM2_RC_CURVE:
-                        r = -EOPNOTSUPP;
-                        break;
-                case TPM2_RC_RETRY:
-                case TPM2_RC_YIELDED:
-                case TPM2_RC_TESTING:
-                        r = -EAGAIN;
-                        break;
-                default:
-                        r = -EIO;
-                }
-        } else
-                switch (code) {
-                case TSS2_BASE_RC_MEMORY:
-                        r = -ENOMEM;
-                        break;
-                case TSS2_BASE_RC_BAD_VALUE:
-                case TSS2_BASE_RC_BAD_REFERENCE:
-                        r = -EINVAL;
-                        break;
-                case TSS2_BASE_RC_NOT_SUPPORTED:
-                case TSS2_BASE_RC_NOT_IMPLEMENTED:
-                        r = -EOPNOTSUPP;
-                        break;
-                case TSS2_BASE_RC_TRY_AGAIN:
-                        r = -EAGAIN;
-                        break;
-                case TSS2_BASE_RC_NO_CONNECTION:
-                        r = -ENODEV;
-                        break;
-                case TSS2_BASE_RC_INSUFFICIENT_BUFFER:
-                case TSS2_BASE_RC_BAD_SIZE:
-                case TSS2_BASE_RC_MALFORMED_RESPONSE:
-                        r = -EBADMSG;
-                        break;
-                default:
-                        r = -EIO;
-                }
-
-        return log_debug_errno(r, "%s failed: %s (0x%" PRIx32 ")", call, Tss2_RC_Decode(rc),
-                               (uint32_t) rc);
-}
-
 /* Thin wrappers, one per TSS2 call. */
 
-static int tctildr_initialize(const char *conf, TSS2_TCTI_CONTEXT **ret) {
-        TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, ret);
-        int r;
-
-        if (rc == TSS2_RC_SUCCESS)
-                return 0;
-        r = tss2_error(rc, "Tss2_TctiLdr_Initialize");
-        /* An I/O error here is a missing device node or nothing listening on the socket. */
-        return r == -EIO ? -ENODEV : r;
-}
-
-static int esys_initialize(TSS2_TCTI_CONTEXT *tcti, ESYS_CONTEXT **ret) {
-        TSS2_RC rc = Esys_Initialize(ret, tcti, NULL);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_Initialize");
-}
-
-/* Empty authorization for the hierarchy (the ESYS_CONTEXT's default for it) and for the key. */
 static int esys_create_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy, const TPM2B_PUBLIC *template,
                                ESYS_TR *ret_handle, TPM2B_PUBLIC **ret_public) {
         static const TPM2B_SENSITIVE_CREATE no_sensitive = { .size = 0 };
@@ -170,19 +81,19 @@ static int esys_create_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy, const TPM2
                 Esys_CreatePrimary(esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                    &no_sensitive, template, &no_outside_info, &no_creation_pcrs,
                                    ret_handle, ret_public, NULL, NULL, NULL);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_CreatePrimary");
+        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_CreatePrimary", 0);
 }
 
 static int esys_flush_context(ESYS_CONTEXT *esys, ESYS_TR handle) {
         TSS2_RC rc = Esys_FlushContext(esys, handle);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_FlushContext");
+        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_FlushContext", 0);
 }
 
 static int esys_pcr_read(ESYS_CONTEXT *esys, const TPML_PCR_SELECTION *selection,
                          TPML_PCR_SELECTION **ret_selection, TPML_DIGEST **ret_values) {
         TSS2_RC rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, selection, NULL,
                                    ret_selection, ret_values);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_PCR_Read");
+        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_PCR_Read", 0);
 }
 
 /* TPM2_ALG_NULL as scheme: the key's own, RSASSA-SHA256. */
@@ -192,7 +103,7 @@ static int esys_quote(ESYS_CONTEXT *esys, ESYS_TR key, const TPM2B_DATA *qualify
         static const TPMT_SIG_SCHEME key_scheme = { .scheme = TPM2_ALG_NULL };
         TSS2_RC rc = Esys_Quote(esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                 qualifying_data, &key_scheme, selection, ret_quoted, ret_signature);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_Quote");
+        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_Quote", 0);
 }
 
 /* The whole buffer must be one TPMS_ATTEST: bytes after it would be signed but not read. */
@@ -200,7 +111,7 @@ static int mu_tpms_attest_unmarshal(const uint8_t *buf, size_t size, TPMS_ATTEST
         size_t offset = 0;
         TSS2_RC rc = Tss2_MU_TPMS_ATTEST_Unmarshal(buf, size, &offset, ret);
         if (rc != TSS2_RC_SUCCESS)
-                return tss2_error(rc, "Tss2_MU_TPMS_ATTEST_Unmarshal");
+                return tss2_error(rc, "Tss2_MU_TPMS_ATTEST_Unmarshal", 0);
         if (offset != size)
                 return log_debug_errno(EBADMSG, "TPMS_ATTEST followed by %zu bytes.",
                                        size - offset);
@@ -212,7 +123,7 @@ static int mu_tpmt_signature_marshal(const TPMT_SIGNATURE *sig, uint8_t *buf, si
         size_t offset = 0;
         TSS2_RC rc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, buf, size, &offset);
         if (rc != TSS2_RC_SUCCESS)
-                return tss2_error(rc, "Tss2_MU_TPMT_SIGNATURE_Marshal");
+                return tss2_error(rc, "Tss2_MU_TPMT_SIGNATURE_Marshal", 0);
         *ret_size = offset;
         return 0;
 }
@@ -295,19 +206,12 @@ int tpm_ak_open(const char *tcti, TpmAk **ret) {
         _cleanup_esys_free_ TPM2B_PUBLIC *public = NULL;
         int r;
 
-        /* The TSS logs to stderr by itself, at warning level and up. Off, unless the operator
-         * asked for it; devgate is single-threaded, so setenv() is safe. */
-        (void) setenv("TSS2_LOG", "all+none", /* overwrite= */ 0);
-
         ak = calloc(1, sizeof *ak);
         if (!ak)
                 return -ENOMEM;
         ak->handle = ESYS_TR_NONE;
 
-        r = tctildr_initialize(tcti, &ak->tcti);
-        if (r < 0)
-                return r;
-        r = esys_initialize(ak->tcti, &ak->esys);
+        r = tss2_connect(tcti, &ak->tcti, &ak->esys);
         if (r < 0)
                 return r;
         r = esys_create_primary(ak->esys, ESYS_TR_RH_ENDORSEMENT, &ak_template, &ak->handle,

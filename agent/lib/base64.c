@@ -85,7 +85,8 @@ bad:
         return -EBADMSG;
 }
 
-int base64_encode(const uint8_t *data, size_t size, char **ret) {
+/* Both alphabets encode alike; base64url leaves out the padding. */
+static int encode(const uint8_t *data, size_t size, const char *table, bool pad, char **ret) {
         char *out, *p;
 
         if (size > (SIZE_MAX - 1) / 4 * 3)
@@ -100,14 +101,24 @@ int base64_encode(const uint8_t *data, size_t size, char **ret) {
                         v |= (uint32_t) data[i + 1] << 8;
                 if (i + 2 < size)
                         v |= data[i + 2];
-                *p++ = alphabet[v >> 18];
-                *p++ = alphabet[(v >> 12) & 63];
-                *p++ = i + 1 < size ? alphabet[(v >> 6) & 63] : '=';
-                *p++ = i + 2 < size ? alphabet[v & 63] : '=';
+                *p++ = table[v >> 18];
+                *p++ = table[(v >> 12) & 63];
+                if (i + 1 < size)
+                        *p++ = table[(v >> 6) & 63];
+                else if (pad)
+                        *p++ = '=';
+                if (i + 2 < size)
+                        *p++ = table[v & 63];
+                else if (pad)
+                        *p++ = '=';
         }
         *p = '\0';
         *ret = out;
         return 0;
+}
+
+int base64_encode(const uint8_t *data, size_t size, char **ret) {
+        return encode(data, size, alphabet, true, ret);
 }
 
 int base64url_decode(const char *text, size_t len, uint8_t **ret, size_t *ret_size) {
@@ -156,28 +167,5 @@ bad:
 }
 
 int base64url_encode(const uint8_t *data, size_t size, char **ret) {
-        char *out, *p;
-
-        if (size > (SIZE_MAX - 1) / 4 * 3)
-                return -E2BIG;
-        out = malloc((size + 2) / 3 * 4 + 1);
-        if (!out)
-                return -ENOMEM;
-        p = out;
-        for (size_t i = 0; i < size; i += 3) {
-                uint32_t v = (uint32_t) data[i] << 16;
-                if (i + 1 < size)
-                        v |= (uint32_t) data[i + 1] << 8;
-                if (i + 2 < size)
-                        v |= data[i + 2];
-                *p++ = url_alphabet[v >> 18];
-                *p++ = url_alphabet[(v >> 12) & 63];
-                if (i + 1 < size)
-                        *p++ = url_alphabet[(v >> 6) & 63];
-                if (i + 2 < size)
-                        *p++ = url_alphabet[v & 63];
-        }
-        *p = '\0';
-        *ret = out;
-        return 0;
+        return encode(data, size, url_alphabet, false, ret);
 }

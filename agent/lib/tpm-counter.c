@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "tpm-counter.h"
+#include "tss2-util.h"
 
 #define OWNER_INDEX_FIRST UINT32_C(0x01000000)
 #define OWNER_INDEX_LAST  UINT32_C(0x013fffff)
@@ -57,104 +58,7 @@ static void nv_index_close(NvIndex *nv);
         { .esys = (c)->esys, .handle = (h), .tr = ESYS_TR_NONE }
 #define _cleanup_nv_index_ _cleanup_(nv_index_close)
 
-/* The one place where a TSS2_RC is decoded. Format-one TPM codes carry the number of the
- * handle, session or parameter they are about: compared without it. */
-static int tss2_error(TSS2_RC rc, const char *call, uint32_t handle) {
-        TSS2_RC layer = rc & TSS2_RC_LAYER_MASK, code = rc & ~TSS2_RC_LAYER_MASK;
-        int r;
-
-        if (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) {
-                if (code & TPM2_RC_FMT1)
-                        code &= TPM2_RC_FMT1 | 0x3f;
-                switch (code) {
-                case TPM2_RC_HANDLE: /* the index is not defined */
-                        r = -ENOENT;
-                        break;
-                case TPM2_RC_NV_DEFINED:
-                        r = -EEXIST;
-                        break;
-                case TPM2_RC_NV_UNINITIALIZED:
-                        r = -ENODATA;
-                        break;
-                case TPM2_RC_NV_LOCKED:
-                        r = -EROFS;
-                        break;
-                case TPM2_RC_NV_SPACE:
-                        r = -ENOSPC;
-                        break;
-                case TPM2_RC_NV_RATE:
-                case TPM2_RC_NV_UNAVAILABLE:
-                        r = -EBUSY;
-                        break;
-                case TPM2_RC_RETRY:
-                case TPM2_RC_YIELDED:
-                case TPM2_RC_TESTING:
-                        r = -EAGAIN;
-                        break;
-                case TPM2_RC_BAD_AUTH:
-                case TPM2_RC_AUTH_FAIL:
-                case TPM2_RC_NV_AUTHORIZATION:
-                case TPM2_RC_LOCKOUT:
-                        r = -EACCES;
-                        break;
-                case TPM2_RC_HIERARCHY:
-                        r = -EPERM;
-                        break;
-                case TPM2_RC_ATTRIBUTES:
-                case TPM2_RC_NV_RANGE:
-                case TPM2_RC_NV_SIZE:
-                        r = -EINVAL;
-                        break;
-                default:
-                        r = -EIO;
-                }
-        } else
-                switch (code) {
-                case TSS2_BASE_RC_MEMORY:
-                        r = -ENOMEM;
-                        break;
-                case TSS2_BASE_RC_BAD_VALUE:
-                case TSS2_BASE_RC_BAD_REFERENCE:
-                        r = -EINVAL;
-                        break;
-                case TSS2_BASE_RC_NOT_SUPPORTED:
-                case TSS2_BASE_RC_NOT_IMPLEMENTED:
-                        r = -EOPNOTSUPP;
-                        break;
-                case TSS2_BASE_RC_TRY_AGAIN:
-                        r = -EAGAIN;
-                        break;
-                case TSS2_BASE_RC_NO_CONNECTION:
-                        r = -ENODEV;
-                        break;
-                default:
-                        r = -EIO;
-                }
-
-        if (handle != 0)
-                return log_debug_errno(r, "%s(0x%08" PRIx32 ") failed: %s (0x%" PRIx32 ")", call,
-                                       handle, Tss2_RC_Decode(rc), (uint32_t) rc);
-        return log_debug_errno(r, "%s failed: %s (0x%" PRIx32 ")", call, Tss2_RC_Decode(rc),
-                               (uint32_t) rc);
-}
-
 /* Thin wrappers, one per TSS2 call. */
-
-static int tctildr_initialize(const char *conf, TSS2_TCTI_CONTEXT **ret) {
-        TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, ret);
-        int r;
-
-        if (rc == TSS2_RC_SUCCESS)
-                return 0;
-        r = tss2_error(rc, "Tss2_TctiLdr_Initialize", 0);
-        /* An I/O error here is a missing device node or nothing listening on the socket. */
-        return r == -EIO ? -ENODEV : r;
-}
-
-static int esys_initialize(TSS2_TCTI_CONTEXT *tcti, ESYS_CONTEXT **ret) {
-        TSS2_RC rc = Esys_Initialize(ret, tcti, NULL);
-        return rc == TSS2_RC_SUCCESS ? 0 : tss2_error(rc, "Esys_Initialize", 0);
-}
 
 static int esys_tr_from_tpm_public(NvIndex *nv) {
         TSS2_RC rc = Esys_TR_FromTPMPublic(nv->esys, nv->handle, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -313,21 +217,13 @@ int tpm_counter_open(const char *tcti, uint32_t nv_index, TpmCounter **ret) {
         if (nv_index < OWNER_INDEX_FIRST || nv_index >= OWNER_INDEX_LAST)
                 return -EINVAL;
 
-        /* The TSS logs to stderr by itself, at warning level and up, also for conditions that
-         * are expected here (an index that is not defined yet). Off, unless the operator asked
-         * for it; devgate is single-threaded, so setenv() is safe. */
-        (void) setenv("TSS2_LOG", "all+none", /* overwrite= */ 0);
-
         c = calloc(1, sizeof *c);
         if (!c)
                 return -ENOMEM;
         c->counter_index = nv_index;
         c->base_index = nv_index + 1;
 
-        r = tctildr_initialize(tcti, &c->tcti);
-        if (r < 0)
-                return r;
-        r = esys_initialize(c->tcti, &c->esys);
+        r = tss2_connect(tcti, &c->tcti, &c->esys);
         if (r < 0)
                 return r;
 
