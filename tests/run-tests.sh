@@ -14,7 +14,7 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "format check"
 clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h attest/*.c attest/*.h \
-        tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c \
+        tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c tests/tpm/*.h \
         tests/fuzz/*.c tests/fuzz/*.h tests/attest/*.c
 
 step "build (gcc, warnings as errors) and test"
