@@ -10,10 +10,11 @@
 /* Exit codes, documented in devgate(8). */
 enum {
         EXIT_OK = 0,
-        EXIT_ERROR = 1,      /* could not run: unreadable file, no sysfs, out of memory */
-        EXIT_USAGE = 2,      /* bad command line */
-        EXIT_REJECTED = 3,   /* the policy is invalid or does not apply to this kernel */
-        EXIT_INCOMPLETE = 4, /* some decisions could not be enforced */
+        EXIT_ERROR = 1,       /* could not run: unreadable file, no sysfs, out of memory */
+        EXIT_USAGE = 2,       /* bad command line */
+        EXIT_REJECTED = 3,    /* the policy is invalid or does not apply to this kernel */
+        EXIT_INCOMPLETE = 4,  /* some decisions could not be enforced */
+        EXIT_ATTESTATION = 5, /* attestation or the policy's fetch failed */
 };
 
 #define DEVGATE_STATE_DIR_DEFAULT "/run/devgate"
@@ -34,6 +35,10 @@ int enumerate_all(DeviceList lists[]);
  * when asked for explicitly, a plain policy file. */
 typedef struct PolicySource {
         const char *envelope;
+        /* Or an envelope already in memory (fetched), named by envelope_label in messages. */
+        const char *envelope_data;
+        size_t envelope_size;
+        const char *envelope_label;
         const char *keys_dir;
         const char *policy;
         const char *floor_file;
@@ -54,7 +59,26 @@ int exit_status_of(int r);
 /* Prints a command's --help text. Exits with EXIT_USAGE on an unknown option. */
 int usage_error(const char *command);
 
+/* What "devgate attest" and "apply --fetch" take from the command line; NULL: from the
+ * config file. */
+typedef struct AttestArgs {
+        const char *config;
+        const char *url;
+        const char *resource;
+        const char *tee;
+        const char *ca_file;
+        const char *tcti;
+        bool insecure; /* allows the "sample" TEE */
+        bool timings;
+} AttestArgs;
+
+/* Attests and fetches the signed policy: *ret (the envelope's bytes), and in *ret_label
+ * (optional) where it came from, for messages. Returns an exit status, logging why it failed:
+ * EXIT_ATTESTATION when the server, the network or the evidence failed. */
+int attest_fetch(const AttestArgs *a, char **ret, size_t *ret_size, char **ret_label);
+
 int cmd_apply(int argc, char *argv[]);
+int cmd_attest(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_explain(int argc, char *argv[]);
 int cmd_generate(int argc, char *argv[]);

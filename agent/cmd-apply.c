@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply.h"
 #include "cli.h"
@@ -12,6 +14,7 @@
 static void help(void) {
         printf("Usage: devgate apply --envelope FILE --keys DIR [--floor-file FILE]\n"
                "                     [--dry-run] [--json]\n"
+               "       devgate apply --fetch URL|--attest --keys DIR [ATTEST OPTIONS] ...\n"
                "       devgate apply --policy FILE --insecure-unsigned [--dry-run] [--json]\n"
                "\n"
                "Decides for every PCI, virtio and USB device which rule of the policy\n"
@@ -29,6 +32,11 @@ static void help(void) {
                "                         default: /dev/tpmrm0 if there is one), off, or a\n"
                "                         TCTI string such as swtpm:path=SOCKET. After a real\n"
                "                         run its counter is advanced to the policy's version.\n"
+               "     --fetch URL         Attest to the server at URL and fetch the signed\n"
+               "                         policy from it (see devgate attest --help)\n"
+               "     --attest            The same, with the server from the config file\n"
+               "     --attest-config FILE, --resource PATH, --ca FILE, --tee TEE\n"
+               "                         As for devgate attest; the TPM is --tpm's\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -36,7 +44,8 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "\n"
                "Exit status: 0 every decision enforced, 1 error, 2 usage, 3 policy rejected\n"
-               "or not for this kernel, 4 some decisions could not be enforced.\n");
+               "or not for this kernel, 4 some decisions could not be enforced, 5 attestation\n"
+               "or fetch failed (nothing applied).\n");
 }
 
 static int save_state(const char *text, size_t len) {
@@ -56,7 +65,20 @@ static int save_state(const char *text, size_t len) {
 }
 
 int cmd_apply(int argc, char *argv[]) {
-        enum { ARG_JSON = 0x100, ARG_FLOOR_FILE, ARG_INSECURE_UNSIGNED, ARG_TPM };
+        enum {
+                ARG_JSON = 0x100,
+                ARG_FLOOR_FILE,
+                ARG_INSECURE_UNSIGNED,
+                ARG_TPM,
+                ARG_FETCH,
+                ARG_ATTEST,
+                ARG_ATTEST_CONFIG,
+                ARG_RESOURCE,
+                ARG_CA,
+                ARG_TEE,
+                ARG_INSECURE,
+                ARG_TIMINGS,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "envelope", required_argument, NULL, 'e' },
@@ -67,13 +89,23 @@ int cmd_apply(int argc, char *argv[]) {
                 { "policy", required_argument, NULL, 'p' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
+                { "fetch", required_argument, NULL, ARG_FETCH },
+                { "attest", no_argument, NULL, ARG_ATTEST },
+                { "attest-config", required_argument, NULL, ARG_ATTEST_CONFIG },
+                { "resource", required_argument, NULL, ARG_RESOURCE },
+                { "ca", required_argument, NULL, ARG_CA },
+                { "tee", required_argument, NULL, ARG_TEE },
+                { "insecure", no_argument, NULL, ARG_INSECURE },
+                { "timings", no_argument, NULL, ARG_TIMINGS },
                 {},
         };
         _cleanup_(policy_freep) Policy *policy = NULL;
         PolicySource source = {};
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
         bool dry_run = false, json = false, applied;
-        _cleanup_free_ char *state = NULL;
+        _cleanup_free_ char *state = NULL, *fetched = NULL, *fetched_label = NULL;
+        AttestArgs attest = {};
+        bool fetch = false;
         ApplyResult result;
         size_t state_len = 0;
         int c, r, ret;
@@ -107,15 +139,53 @@ int cmd_apply(int argc, char *argv[]) {
                 case ARG_JSON:
                         json = true;
                         break;
+                case ARG_FETCH:
+                        attest.url = optarg;
+                        fetch = true;
+                        break;
+                case ARG_ATTEST:
+                        fetch = true;
+                        break;
+                case ARG_ATTEST_CONFIG:
+                        attest.config = optarg;
+                        break;
+                case ARG_RESOURCE:
+                        attest.resource = optarg;
+                        break;
+                case ARG_CA:
+                        attest.ca_file = optarg;
+                        break;
+                case ARG_TEE:
+                        attest.tee = optarg;
+                        break;
+                case ARG_INSECURE:
+                        attest.insecure = true;
+                        break;
+                case ARG_TIMINGS:
+                        attest.timings = true;
+                        break;
                 default:
                         return usage_error("apply ");
                 }
-        if ((!source.envelope && !source.policy) || (source.envelope && source.policy) ||
-            optind != argc) {
+        if (!!source.envelope + !!source.policy + fetch != 1 || optind != argc) {
                 fprintf(stderr, "devgate apply: %s\n",
                         optind != argc ? "unexpected argument"
-                                       : "give either --envelope FILE --keys DIR or --policy FILE");
+                                       : "give one of --envelope FILE, --fetch URL, --attest or "
+                                         "--policy FILE");
                 return usage_error("apply ");
+        }
+
+        if (fetch) {
+                /* The TPM given for the version floor is the one that attests too. */
+                if (source.tpm && !streq(source.tpm, "auto") && !streq(source.tpm, "off"))
+                        attest.tcti = source.tpm;
+                ret = attest_fetch(&attest, &fetched, &source.envelope_size, &fetched_label);
+                if (ret != EXIT_OK) {
+                        log_error("Nothing applied: no policy was fetched.");
+                        return ret;
+                }
+                source.envelope_data = fetched;
+                source.envelope_label = fetched_label;
         }
 
         ret = policy_source_load(&source, &policy, &counter);
@@ -134,7 +204,8 @@ int cmd_apply(int argc, char *argv[]) {
         applied = r >= 0 && !dry_run;
         ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
 
-        r = state_format(policy, source.envelope ?: source.policy, kernel_release(), &result,
+        r = state_format(policy, source.envelope ?: source.envelope_label ?: source.policy,
+                         kernel_release(), &result,
                          &state, &state_len);
         if (r < 0) {
                 log_error_errno(r, "Failed to format the decisions: %m");

@@ -110,14 +110,18 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
         VersionFloor floor = { .version = 0, .source = "default" };
         int r;
 
-        if (source->envelope) {
+        if (source->envelope || source->envelope_data) {
                 if (!source->keys_dir) {
-                        log_error("--envelope needs --keys DIR, the trusted public keys.");
+                        log_error("A signed policy needs --keys DIR, the trusted public keys.");
                         return EXIT_USAGE;
                 }
                 if (trusted_keys_load(source->keys_dir, &keys) < 0)
                         return EXIT_ERROR;
-                r = signed_policy_load(source->envelope, keys, &policy, &verification);
+                r = source->envelope
+                            ? signed_policy_load(source->envelope, keys, &policy, &verification)
+                            : signed_policy_parse(source->envelope_label, source->envelope_data,
+                                                  source->envelope_size, keys, &policy,
+                                                  &verification);
                 if (r >= 0)
                         for (size_t i = 0; i < verification.n_signers; i++)
                                 log_info("Policy '%s' version %" PRId64 " is signed by key %s "
@@ -164,6 +168,7 @@ static void help(void) {
                "Commands:\n"
                "  apply --envelope FILE --keys DIR\n"
                "                           Decide and enforce (see devgate apply --help)\n"
+               "  attest                   Attest to the server and fetch the signed policy\n"
                "  status                   What was decided at boot\n"
                "  explain DEVICE           Which rule matches a device, and why\n"
                "  generate                 A policy allowing exactly the devices present\n"
@@ -181,7 +186,8 @@ static void help(void) {
                "                           $DEVGATE_STATE_DIR or " DEVGATE_STATE_DIR_DEFAULT ")\n"
                "\n"
                "Exit status: 0 success, 1 error, 2 usage, 3 policy rejected,\n"
-               "4 some decisions could not be enforced. See devgate(8).\n");
+               "4 some decisions could not be enforced, 5 attestation or fetch failed.\n"
+               "See devgate(8).\n");
 }
 
 int usage_error(const char *command) {
@@ -205,7 +211,7 @@ int main(int argc, char *argv[]) {
                 int (*run)(int argc, char *argv[]);
         } commands[] = {
                 { "apply", cmd_apply },       { "status", cmd_status }, { "explain", cmd_explain },
-                { "generate", cmd_generate }, { "policy", cmd_policy },
+                { "generate", cmd_generate }, { "policy", cmd_policy }, { "attest", cmd_attest },
         };
         LogTarget target = LOG_TARGET_AUTO;
         int level = LOG_INFO, c;

@@ -10,11 +10,12 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "kbs-client.h"
 #include "log.h"
 #include "macro.h"
 
 void attest_config_init(AttestConfig *c) {
-        *c = (AttestConfig){};
+        *c = (AttestConfig){ .handshake_retries = 1 };
         http_options_init(&c->http);
 }
 
@@ -39,26 +40,6 @@ static int fail(char *reason, size_t reason_size, unsigned line, const char *for
                 vsnprintf(reason + n, reason_size - (size_t) n, format, ap);
         va_end(ap);
         return -EINVAL;
-}
-
-static bool valid_resource(const char *s) {
-        /* repository/type/tag: three non-empty path segments of safe characters, so the
-         * path cannot climb out of /kbs/v0/resource/ or carry a query. */
-        unsigned segments = 1, len = 0;
-        for (const char *p = s; *p; p++) {
-                if (*p == '/') {
-                        if (len == 0)
-                                return false;
-                        segments++;
-                        len = 0;
-                        continue;
-                }
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.",
-                            *p))
-                        return false;
-                len++;
-        }
-        return segments == 3 && len > 0 && !strstr(s, "..");
 }
 
 static int parse_ms(const char *value, long max, long *ret) {
@@ -114,7 +95,7 @@ static int set_value(AttestConfig *c, const char *key, const char *value, unsign
 
                 if (streq(key, "url") && strncmp(value, "https://", 8) != 0)
                         return fail(reason, reason_size, line, "url must start with https://");
-                if (streq(key, "resource") && !valid_resource(value))
+                if (streq(key, "resource") && !kbs_resource_valid(value))
                         return fail(reason, reason_size, line,
                                     "resource must be REPOSITORY/TYPE/TAG of letters, digits, "
                                     "'-', '_' and '.'");
@@ -146,11 +127,15 @@ static int set_value(AttestConfig *c, const char *key, const char *value, unsign
                 return 0;
         }
 
-        if (streq(key, "retries")) {
+        if (streq(key, "retries") || streq(key, "handshake-retries")) {
+                uint64_t bit = UINT64_C(1) << (streq(key, "retries") ? 48 : 49);
                 long v;
+                if (*seen & bit)
+                        return fail(reason, reason_size, line, "\"%s\" is set twice", key);
+                *seen |= bit;
                 if (parse_ms(value, 100, &v) < 0)
-                        return fail(reason, reason_size, line, "retries must be 0 to 100");
-                c->http.retries = (unsigned) v;
+                        return fail(reason, reason_size, line, "%s must be 0 to 100", key);
+                *(streq(key, "retries") ? &c->http.retries : &c->handshake_retries) = (unsigned) v;
                 return 0;
         }
         return fail(reason, reason_size, line, "unknown key \"%s\"", key);

@@ -28,6 +28,7 @@ typedef struct AttestConfig {
         char *ca_file;
         char *pinned_pubkey;
         char *proxy;
+        unsigned handshake_retries; /* auth + attest again after a 401 for the resource */
         HttpOptions http; /* timeouts, retries and limits; ca_file etc. point into the above */
 } AttestConfig;
 

@@ -95,10 +95,6 @@ static void jwe_header_done(JweHeader *h) {
         bytes_free(&h->apv);
 }
 
-static void json_object_putp(json_object **o) {
-        json_object_put(*o);
-}
-
 static void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **c) {
         EVP_PKEY_CTX_free(*c);
 }

@@ -8,14 +8,11 @@
 #include <string.h>
 
 #include "base64.h"
+#include "json-strict.h"
 #include "jwk.h"
 #include "keys.h"
 #include "log.h"
 #include "macro.h"
-
-static void json_object_putp(json_object **o) {
-        json_object_put(*o);
-}
 
 static void BN_freep(BIGNUM **b) {
         BN_free(*b);

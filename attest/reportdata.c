@@ -4,13 +4,10 @@
 #include <string.h>
 
 #include "jcs.h"
+#include "json-strict.h"
 #include "log.h"
 #include "macro.h"
 #include "reportdata.h"
-
-static void json_object_putp(json_object **o) {
-        json_object_put(*o);
-}
 
 static int add(json_object *o, const char *name, json_object *value) {
         if (!value || json_object_object_add(o, name, value) < 0) {

@@ -10,6 +10,7 @@ packages="
   valgrind
   libtss2-dev swtpm tpm2-tools openssl
   libcurl4-openssl-dev jose python3
+  libmicrohttpd-dev
 "
 
 missing=""

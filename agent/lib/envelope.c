@@ -86,10 +86,6 @@ static int parse_signature(json_object *o, size_t i, EnvelopeSignature *ret, cha
         return 0;
 }
 
-static void json_object_putp(json_object **o) {
-        json_object_put(*o);
-}
-
 int envelope_parse(const char *data, size_t size, Envelope **ret, char *reason,
                    size_t reason_size) {
         static const char *const keys[] = { "payload", "payloadType", "signatures", NULL };

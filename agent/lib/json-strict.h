@@ -14,3 +14,8 @@
  * objects. */
 int json_parse_strict(const char *data, size_t size, int max_depth, json_object **ret, char *reason,
                       size_t reason_size);
+
+/* For _cleanup_(json_object_putp): drops the reference a parse or constructor returned. */
+static inline void json_object_putp(json_object **o) {
+        json_object_put(*o);
+}

@@ -538,10 +538,6 @@ static int parse_policy(Parser *p, json_object *root, Policy *policy) {
         return 0;
 }
 
-static void json_object_putp(json_object **o) {
-        json_object_put(*o);
-}
-
 int policy_parse(const char *data, size_t size, Policy **ret, PolicyError *error) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(policy_freep) Policy *policy = NULL;

@@ -11,12 +11,7 @@
 
 int signed_policy_load(const char *path, const TrustedKeys *keys, Policy **ret,
                        Verification *ret_verification) {
-        _cleanup_(envelope_freep) Envelope *e = NULL;
-        _cleanup_(policy_freep) Policy *policy = NULL;
         _cleanup_free_ char *data = NULL;
-        PolicyError error = {};
-        Verification v;
-        char reason[256];
         size_t size;
         int r;
 
@@ -26,7 +21,21 @@ int signed_policy_load(const char *path, const TrustedKeys *keys, Policy **ret,
                                        ENVELOPE_SIZE_MAX);
         if (r < 0)
                 return log_error_errno(r, "Failed to read envelope '%s': %m", path);
+        return signed_policy_parse(path, data, size, keys, ret, ret_verification);
+}
 
+int signed_policy_parse(const char *path, const char *data, size_t size, const TrustedKeys *keys,
+                        Policy **ret, Verification *ret_verification) {
+        _cleanup_(envelope_freep) Envelope *e = NULL;
+        _cleanup_(policy_freep) Policy *policy = NULL;
+        PolicyError error = {};
+        Verification v;
+        char reason[256];
+        int r;
+
+        if (size > ENVELOPE_SIZE_MAX)
+                return log_error_errno(-EFBIG, "Envelope '%s' is larger than %d bytes, refusing.",
+                                       path, ENVELOPE_SIZE_MAX);
         r = envelope_parse(data, size, &e, reason, sizeof reason);
         if (r == -ENOMEM)
                 return log_error_errno(r, "Out of memory.");

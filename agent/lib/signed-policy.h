@@ -11,6 +11,10 @@
 int signed_policy_load(const char *path, const TrustedKeys *keys, Policy **ret,
                        Verification *ret_verification);
 
+/* The same for an envelope already in memory (a fetched one); path names it in messages. */
+int signed_policy_parse(const char *path, const char *data, size_t size, const TrustedKeys *keys,
+                        Policy **ret, Verification *ret_verification);
+
 /* The rollback floor: the highest version this guest has been told never to go below. */
 typedef struct VersionFloor {
         int64_t version;

@@ -41,7 +41,7 @@ done
 check "usage: unknown command" expect_exit 2 "$work/out" "$devgate" frobnicate
 check "usage: apply without a policy" expect_exit 2 "$work/out" "$devgate" apply
 check "usage: apply without a policy says why" contains "$work/out" \
-        "give either --envelope FILE --keys DIR or --policy FILE"
+        "give one of --envelope FILE, --fetch URL, --attest or --policy FILE"
 check "apply refuses an unsigned policy" expect_exit 3 "$work/out" \
         "$devgate" apply -n -p "$policies/cc-default.json"
 check "the refusal says how to proceed" contains "$work/out" \
