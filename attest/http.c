@@ -15,6 +15,9 @@ struct HttpClient {
         CURL *curl;
         HttpOptions options;
         long connections;
+        /* libcurl's own words for the last failure: "SSL certificate problem: unable to get
+         * local issuer certificate" says more than curl_easy_strerror()'s generic text. */
+        char error[CURL_ERROR_SIZE];
 };
 
 void http_options_init(HttpOptions *o) {
@@ -160,6 +163,8 @@ static CURLcode perform(HttpClient *c, const char *url, const char *json_body, l
                                ? c->options.response_timeout_ms
                                : remaining_ms;
 
+        c->error[0] = '\0';
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->error);
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -247,7 +252,8 @@ int http_request(HttpClient *c, const char *url, const char *json_body, HttpResp
                         }
                         log_debug("%s: HTTP %ld, retrying.", url, r.status);
                 } else if (!retryable(code) || attempt >= c->options.retries) {
-                        snprintf(reason, reason_size, "%s: %s", url, curl_easy_strerror(code));
+                        snprintf(reason, reason_size, "%s: %s", url,
+                                 c->error[0] ? c->error : curl_easy_strerror(code));
                         result = errno_of(code);
                         break;
                 } else
