@@ -46,6 +46,10 @@ typedef struct PolicySource {
         bool insecure_unsigned;
 } PolicySource;
 
+/* The TCTI of the TPM --tpm names: NULL for "off", and for "auto" (or NULL) when there is no
+ * /dev/tpmrm0. */
+const char *tpm_tcti(const char *tpm);
+
 /* Loads and checks the policy (signature, version floor from the floor file and the TPM NV
  * counter, expiry), logging why it is refused; returns an exit status, EXIT_OK with *ret
  * set on success, and the TPM counter in *ret_counter if one is in use (NULL otherwise), so

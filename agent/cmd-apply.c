@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "log.h"
+#include "measure.h"
 #include "report.h"
 
 static void help(void) {
@@ -37,6 +38,8 @@ static void help(void) {
                "     --attest            The same, with the server from the config file\n"
                "     --attest-config FILE, --resource PATH, --ca FILE, --tee TEE\n"
                "                         As for devgate attest; the TPM is --tpm's\n"
+               "     --pcr N             The PCR the applied policy is measured into, 8-15\n"
+               "                         (default 8; TDX: RTMR 2 as well)\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -64,6 +67,17 @@ static int save_state(const char *text, size_t len) {
         return 0;
 }
 
+/* Records which policy this boot enforced, for later attestations: see measure.h. */
+static int measure(const Policy *policy, const char *tpm, unsigned pcr) {
+        _cleanup_free_ char *log_path = NULL;
+        MeasureOptions o;
+
+        if (asprintf(&log_path, "%s/measure.log", state_dir()) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory.");
+        o = (MeasureOptions){ .tcti = tpm_tcti(tpm), .pcr = pcr, .log_path = log_path };
+        return measure_policy(&o, policy);
+}
+
 int cmd_apply(int argc, char *argv[]) {
         enum {
                 ARG_JSON = 0x100,
@@ -78,6 +92,7 @@ int cmd_apply(int argc, char *argv[]) {
                 ARG_TEE,
                 ARG_INSECURE,
                 ARG_TIMINGS,
+                ARG_PCR,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -97,6 +112,7 @@ int cmd_apply(int argc, char *argv[]) {
                 { "tee", required_argument, NULL, ARG_TEE },
                 { "insecure", no_argument, NULL, ARG_INSECURE },
                 { "timings", no_argument, NULL, ARG_TIMINGS },
+                { "pcr", required_argument, NULL, ARG_PCR },
                 {},
         };
         _cleanup_(policy_freep) Policy *policy = NULL;
@@ -105,6 +121,7 @@ int cmd_apply(int argc, char *argv[]) {
         bool dry_run = false, json = false, applied;
         _cleanup_free_ char *state = NULL, *fetched = NULL, *fetched_label = NULL;
         AttestArgs attest = {};
+        unsigned measure_pcr = 0;
         bool fetch = false;
         ApplyResult result;
         size_t state_len = 0;
@@ -164,6 +181,16 @@ int cmd_apply(int argc, char *argv[]) {
                 case ARG_TIMINGS:
                         attest.timings = true;
                         break;
+                case ARG_PCR: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*optarg < '0' || *optarg > '9' || *end || v < 8 || v > 15) {
+                                fprintf(stderr, "devgate apply: --pcr must be 8 to 15\n");
+                                return usage_error("apply ");
+                        }
+                        measure_pcr = (unsigned) v;
+                        break;
+                }
                 default:
                         return usage_error("apply ");
                 }
@@ -236,6 +263,15 @@ int cmd_apply(int argc, char *argv[]) {
                         log_info("TPM NV counter 0x%08x records version %" PRId64 ".",
                                  DEVGATE_TPM_NV_INDEX, policy->version);
         }
+
+        /* The counter's connection to the TPM is closed before the measurement opens its own:
+         * a TPM without a resource manager (swtpm, /dev/tpm0) serves one at a time. */
+        counter = tpm_counter_free(counter);
+
+        /* Only a policy enforced in full is measured: a record of a partly enforced one would
+         * let a verifier believe more than was done. */
+        if (applied && ret == EXIT_OK && measure(policy, source.tpm, measure_pcr) < 0)
+                ret = EXIT_ERROR;
 
         apply_result_done(&result);
         return ret;

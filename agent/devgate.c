@@ -65,19 +65,26 @@ int exit_status_of(int r) {
         }
 }
 
+const char *tpm_tcti(const char *tpm) {
+        if (tpm && streq(tpm, "off"))
+                return NULL;
+        if (tpm && !streq(tpm, "auto"))
+                return tpm;
+        if (access("/dev/tpmrm0", F_OK) < 0)
+                return NULL;
+        return "device:/dev/tpmrm0";
+}
+
 /* The TPM floor: where a TPM holds a devgate counter, the highest version applied so far. */
 static int tpm_floor(const char *tpm, VersionFloor *floor, TpmCounter **ret_counter) {
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
-        bool automatic = !tpm || streq(tpm, "auto");
-        const char *tcti = automatic ? "device:/dev/tpmrm0" : tpm;
+        const char *tcti = tpm_tcti(tpm);
         uint64_t version;
         int r;
 
         *ret_counter = NULL;
-        if (tpm && streq(tpm, "off"))
-                return 0;
-        if (automatic && access("/dev/tpmrm0", F_OK) < 0) {
-                log_debug("No TPM (/dev/tpmrm0): the version floor comes from the file only.");
+        if (!tcti) {
+                log_debug("No TPM: the version floor comes from the file only.");
                 return 0;
         }
 
