@@ -8,8 +8,12 @@
 
 #include "base64.h"
 #include "evidence.h"
+#include "fileio.h"
 #include "json-strict.h"
+#include "log.h"
 #include "macro.h"
+#include "tsm-evidence.h"
+#include "tsm-report.h"
 
 static const char *const tee_names[_TEE_MAX] = {
         [TEE_TPM] = "tpm",
@@ -36,7 +40,16 @@ void evidence_source_done(EvidenceSource *s) {
 }
 
 int tee_detect(const char *tsm_root, Tee *ret, char *reason, size_t reason_size) {
-        (void) tsm_root;
+        TsmProvider provider;
+        char why[256];
+
+        /* The confidential VM's own report first: it covers the whole guest, where a vTPM
+         * is one more device the host may provide. */
+        if (tsm_detect(tsm_root ?: TSM_REPORT_ROOT, &provider, why, sizeof why) >= 0) {
+                *ret = provider == TSM_PROVIDER_TDX ? TEE_TDX : TEE_SNP;
+                return 0;
+        }
+        log_debug("No configfs-tsm report provider: %s", why);
         if (access("/dev/tpmrm0", F_OK) >= 0) {
                 *ret = TEE_TPM;
                 return 0;
@@ -77,6 +90,39 @@ static int tpm_evidence(EvidenceSource *s, const uint8_t report_data[KBS_REPORT_
         return parse_evidence(text, ret, reason, reason_size);
 }
 
+/* TDX's firmware event log, which Trustee replays against the RTMRs: sent when the firmware
+ * publishes one, else the verifier checks the quote alone. */
+static void ccel_read(uint8_t **ret, size_t *ret_size) {
+        char *data = NULL;
+        size_t size = 0;
+        int r = read_full_file(TDX_CCEL_PATH, TDX_CCEL_MAX_SIZE, &data, &size);
+        if (r < 0)
+                log_debug_errno(r, "No TDX event log (%s): %m", TDX_CCEL_PATH);
+        *ret = (uint8_t *) data;
+        *ret_size = r < 0 ? 0 : size;
+}
+
+static int tsm_evidence(EvidenceSource *s, const uint8_t report_data[KBS_REPORT_DATA_SIZE],
+                        json_object **ret, char *reason, size_t reason_size) {
+        _cleanup_(tsm_report_done) TsmReport report = {};
+        _cleanup_free_ uint8_t *ccel = NULL;
+        _cleanup_free_ char *text = NULL;
+        TsmProvider want = s->tee == TEE_TDX ? TSM_PROVIDER_TDX : TSM_PROVIDER_SNP;
+        size_t ccel_size = 0;
+        int r;
+
+        r = tsm_report_get(s->tsm_root ?: TSM_REPORT_ROOT, want, report_data, &report, reason,
+                           reason_size);
+        if (r < 0)
+                return r;
+        if (s->tee == TEE_TDX)
+                ccel_read(&ccel, &ccel_size);
+        r = tsm_evidence_json(&report, report_data, ccel, ccel_size, &text, reason, reason_size);
+        if (r < 0)
+                return r;
+        return parse_evidence(text, ret, reason, reason_size);
+}
+
 /* Trustee's sample verifier compares the bare SHA-384 digest, not the padded report data
  * (see reportdata.h). */
 static int sample_evidence(const uint8_t report_data[KBS_REPORT_DATA_SIZE], json_object **ret) {
@@ -100,11 +146,12 @@ int evidence_collect(EvidenceSource *s, const uint8_t report_data[static KBS_REP
         switch (s->tee) {
         case TEE_TPM:
                 return tpm_evidence(s, report_data, ret, reason, reason_size);
+        case TEE_TDX:
+        case TEE_SNP:
+                return tsm_evidence(s, report_data, ret, reason, reason_size);
         case TEE_SAMPLE:
                 return sample_evidence(report_data, ret);
         default:
-                snprintf(reason, reason_size, "no evidence for TEE '%s' yet",
-                         tee_to_string(s->tee) ?: "?");
-                return -EOPNOTSUPP;
+                return -EINVAL;
         }
 }

@@ -8,6 +8,7 @@
 
 #include "reportdata.h"
 #include "tpm-quote.h"
+#include "tsm-report.h"
 
 /* The TEEs devgate can produce evidence for, by their kbs-types names. */
 typedef enum Tee {
@@ -24,15 +25,14 @@ const char *tee_to_string(Tee tee);
 /* -EINVAL for a name that is not one of the above. */
 int tee_from_string(const char *s, Tee *ret);
 
-#define TSM_REPORT_ROOT_DEFAULT "/sys/kernel/config/tsm/report"
-#define TPM_TCTI_DEFAULT        "device:/dev/tpmrm0"
+#define TPM_TCTI_DEFAULT "device:/dev/tpmrm0"
 
 /* Where the evidence comes from. The TPM's attestation key is created on first use and kept
  * for a second handshake: creating it is the slowest step of an attestation. */
 typedef struct EvidenceSource {
         Tee tee;
         const char *tcti;     /* TEE_TPM; NULL: TPM_TCTI_DEFAULT */
-        const char *tsm_root; /* TEE_TDX, TEE_SNP; NULL: TSM_REPORT_ROOT_DEFAULT */
+        const char *tsm_root; /* TEE_TDX, TEE_SNP; NULL: TSM_REPORT_ROOT */
         TpmAk *ak;
 } EvidenceSource;
 
