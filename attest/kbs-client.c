@@ -124,18 +124,16 @@ static int parse_answer(const char *step, const HttpResponse *response, json_obj
  * report data exactly as received, so it must be canonical base64 (one spelling) of a
  * size that is neither trivially guessable nor absurd. */
 static int challenge_nonce(json_object *challenge, char **ret, char *reason, size_t reason_size) {
+        static const char *const members[] = { "nonce", "extra-params", NULL };
         _cleanup_free_ uint8_t *raw = NULL;
         json_object *nonce = NULL;
         const char *text;
         size_t size;
         int r;
 
-        json_object_object_foreach (challenge, key, value) {
-                (void) value;
-                if (!streq(key, "nonce") && !streq(key, "extra-params"))
-                        return fail(-EBADMSG, reason, reason_size,
-                                    "auth: unexpected member in the challenge");
-        }
+        if (json_unknown_member(challenge, members))
+                return fail(-EBADMSG, reason, reason_size,
+                            "auth: unexpected member in the challenge");
         if (!json_object_object_get_ex(challenge, "nonce", &nonce))
                 return fail(-EBADMSG, reason, reason_size, "auth: the challenge has no nonce");
         if (!json_object_is_type(nonce, json_type_string))

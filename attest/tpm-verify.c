@@ -22,6 +22,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "base64.h"
+#include "json-strict.h"
 #include "log.h"
 #include "tpm-verify.h"
 
@@ -350,23 +351,19 @@ static void evidence_done(Evidence *e) {
         free(e->signature);
 }
 
-/* `o` is an object with exactly these members. */
-static int check_members(json_object *o, const char *what, const char *const *names, size_t n,
-                         char *reason, size_t reason_size) {
+/* `o` is an object with exactly these members (names is NULL-terminated). */
+static int check_members(json_object *o, const char *what, const char *const *names, char *reason,
+                         size_t reason_size) {
+        const char *unknown;
         char buf[44];
 
         if (!json_object_is_type(o, json_type_object))
                 return fail(-EBADMSG, reason, reason_size, "%s is not a JSON object", what);
-        json_object_object_foreach (o, key, value) {
-                bool known = false;
-                (void) value;
-                for (size_t i = 0; i < n && !known; i++)
-                        known = streq(key, names[i]);
-                if (!known)
-                        return fail(-EBADMSG, reason, reason_size,
-                                    "%s has an unknown member \"%s\"", what, printable(key, buf));
-        }
-        for (size_t i = 0; i < n; i++)
+        unknown = json_unknown_member(o, names);
+        if (unknown)
+                return fail(-EBADMSG, reason, reason_size, "%s has an unknown member \"%s\"", what,
+                            printable(unknown, buf));
+        for (size_t i = 0; names[i]; i++)
                 if (!json_object_object_get_ex(o, names[i], NULL))
                         return fail(-EBADMSG, reason, reason_size, "%s has no member \"%s\"", what,
                                     names[i]);
@@ -444,18 +441,17 @@ static int parse_pcrs(json_object *quote, uint8_t ret[TPM_QUOTE_PCRS][TPM_VERIFY
 }
 
 static int evidence_parse(json_object *evidence, Evidence *e, char *reason, size_t reason_size) {
-        static const char *const evidence_members[] = { "ak_public", "report_data", "tpm_quote" };
-        static const char *const quote_members[] = { "message", "pcrs", "signature" };
+        static const char *const evidence_members[] = { "ak_public", "report_data", "tpm_quote",
+                                                        NULL };
+        static const char *const quote_members[] = { "message", "pcrs", "signature", NULL };
         json_object *quote = NULL;
         int r;
 
-        r = check_members(evidence, "the evidence", evidence_members, ELEMENTSOF(evidence_members),
-                          reason, reason_size);
+        r = check_members(evidence, "the evidence", evidence_members, reason, reason_size);
         if (r < 0)
                 return r;
         (void) json_object_object_get_ex(evidence, "tpm_quote", &quote);
-        r = check_members(quote, "\"tpm_quote\"", quote_members, ELEMENTSOF(quote_members), reason,
-                          reason_size);
+        r = check_members(quote, "\"tpm_quote\"", quote_members, reason, reason_size);
         if (r < 0)
                 return r;
 

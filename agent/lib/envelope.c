@@ -52,24 +52,12 @@ static int get_string(json_object *o, const char *key, bool required, const char
         return 0;
 }
 
-static bool only_keys(json_object *o, const char *const *allowed) {
-        json_object_object_foreach (o, key, value) {
-                bool known = false;
-                (void) value;
-                for (const char *const *a = allowed; *a; a++)
-                        known = known || streq(*a, key);
-                if (!known)
-                        return false;
-        }
-        return true;
-}
-
 static int parse_signature(json_object *o, size_t i, EnvelopeSignature *ret, char *reason,
                            size_t reason_size) {
         static const char *const keys[] = { "keyid", "sig", NULL };
         const char *keyid, *sig;
 
-        if (!json_object_is_type(o, json_type_object) || !only_keys(o, keys))
+        if (!json_object_is_type(o, json_type_object) || json_unknown_member(o, keys))
                 return fail(reason, reason_size,
                             "signatures[%zu]: expected an object with \"keyid\" and \"sig\"", i);
         if (get_string(o, "keyid", false, &keyid) < 0)
@@ -101,7 +89,7 @@ int envelope_parse(const char *data, size_t size, Envelope **ret, char *reason,
         r = json_parse_strict(data, size, ENVELOPE_JSON_DEPTH_MAX, &root, reason, reason_size);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(root, json_type_object) || !only_keys(root, keys))
+        if (!json_object_is_type(root, json_type_object) || json_unknown_member(root, keys))
                 return fail(reason, reason_size,
                             "not a DSSE envelope: expected an object with \"payload\", "
                             "\"payloadType\" and \"signatures\" only");

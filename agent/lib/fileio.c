@@ -11,13 +11,18 @@
 
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated;
-        struct stat st;
 
         fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
+        return read_full_fd(fd, max_size, ret, ret_size);
+}
+
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated;
+        struct stat st;
+
         if (fstat(fd, &st) < 0)
                 return negative_errno();
         if (S_ISDIR(st.st_mode))

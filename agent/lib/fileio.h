@@ -7,6 +7,9 @@
  * NUL-terminated past *ret_size for convenience; the content may contain NUL bytes. */
 int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size);
 
+/* The same for a file already open, from its current offset. */
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+
 /* Replaces a file atomically: written to a temporary file beside it, then renamed. */
 int write_file_atomic(const char *path, const char *data, size_t size, int mode);
 

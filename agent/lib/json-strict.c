@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json-strict.h"
+#include "macro.h"
 
 /* Key/value pairs in the text: one ':' outside string literals each. */
 static size_t count_pairs_in_text(const char *data, size_t size) {
@@ -95,4 +96,16 @@ int json_parse_strict(const char *data, size_t size, int max_depth, json_object 
 fail:
         json_object_put(root);
         return -EBADMSG;
+}
+
+const char *json_unknown_member(json_object *o, const char *const *allowed) {
+        json_object_object_foreach (o, key, value) {
+                const char *const *a = allowed;
+                (void) value;
+                while (*a && !streq(*a, key))
+                        a++;
+                if (!*a)
+                        return key;
+        }
+        return NULL;
 }

@@ -15,6 +15,10 @@
 int json_parse_strict(const char *data, size_t size, int max_depth, json_object **ret, char *reason,
                       size_t reason_size);
 
+/* The first member of object o whose name is not in allowed (NULL-terminated), or NULL if
+ * there is none: a member a reader would ignore is one a writer may believe was checked. */
+const char *json_unknown_member(json_object *o, const char *const *allowed);
+
 /* For _cleanup_(json_object_putp): drops the reference a parse or constructor returned. */
 static inline void json_object_putp(json_object **o) {
         json_object_put(*o);

@@ -9,6 +9,7 @@
 static LogTarget log_target = LOG_TARGET_STDERR;
 static int log_max_level = LOG_INFO;
 static int kmsg_fd = -EBADF;
+static const char *log_prefix = "devgate";
 
 void log_setup(LogTarget target, int max_level) {
         if (target == LOG_TARGET_AUTO)
@@ -40,6 +41,10 @@ int log_target_from_string(const char *s, LogTarget *ret) {
         return -EINVAL;
 }
 
+void log_set_prefix(const char *prefix) {
+        log_prefix = prefix;
+}
+
 bool log_to_kmsg(void) {
         return log_target == LOG_TARGET_KMSG;
 }
@@ -64,13 +69,13 @@ int log_internal(int level, int error, const char *format, ...) {
 
                 if (log_target == LOG_TARGET_KMSG) {
                         char line[1100];
-                        int n = snprintf(line, sizeof line, "<%d>devgate: %s\n", level, message);
+                        int n = snprintf(line, sizeof line, "<%d>%s: %s\n", level, log_prefix, message);
                         if (n > 0)
                                 (void) !write(kmsg_fd, line,
                                               (size_t) n < sizeof line ? (size_t) n
                                                                        : sizeof line - 1);
                 } else
-                        fprintf(stderr, "devgate: %s\n", message);
+                        fprintf(stderr, "%s: %s\n", log_prefix, message);
         }
 
         errno = saved_errno;

@@ -15,6 +15,9 @@ typedef enum LogTarget {
 void log_setup(LogTarget target, int max_level);
 int log_target_from_string(const char *s, LogTarget *ret);
 int log_get_max_level(void);
+/* What every line starts with, "devgate" unless another program sets its own name; the string
+ * must outlive the logging. */
+void log_set_prefix(const char *prefix);
 bool log_to_kmsg(void);
 
 /* Logs the message and returns -abs(error) so that callers can write
