@@ -25,7 +25,7 @@ static void help(void) {
                "for 'devgate status'.\n"
                "\n"
                "Options:\n"
-               "  -e --envelope FILE      The signed policy (a DSSE envelope) to enforce\n"
+               "  -e --envelope FILE     The signed policy (a DSSE envelope) to enforce\n"
                "  -k --keys DIR          The trusted public keys (*.pub) and DIR/threshold\n"
                "     --floor-file FILE   The lowest policy version to accept (default\n"
                "                         " DEVGATE_FLOOR_FILE_DEFAULT ")\n"
@@ -37,9 +37,12 @@ static void help(void) {
                "                         policy from it (see devgate attest --help)\n"
                "     --attest            The same, with the server from the config file\n"
                "     --attest-config FILE, --resource PATH, --ca FILE, --tee TEE\n"
-               "                         As for devgate attest; the TPM is --tpm's\n"
+               "                         As for devgate attest. The TPM that attests is --tpm\n"
+               "                         when that is a TCTI, else the config file's tcti\n"
+               "     --insecure          Allow --tee sample (tests only)\n"
+               "     --timings           Print how long each attestation step took\n"
                "     --pcr N             The PCR the applied policy is measured into, 8-15\n"
-               "                         (default 8; TDX: RTMR 2 as well)\n"
+               "                         (default 14; TDX: RTMR 2 as well)\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -203,6 +206,12 @@ int cmd_apply(int argc, char *argv[]) {
         }
 
         if (fetch) {
+                /* Checked before attesting: a fetched policy that cannot be verified is an
+                 * attestation wasted. */
+                if (!source.keys_dir) {
+                        log_error("A fetched policy needs --keys DIR, the trusted public keys.");
+                        return EXIT_USAGE;
+                }
                 /* The TPM given for the version floor is the one that attests too. */
                 if (source.tpm && !streq(source.tpm, "auto") && !streq(source.tpm, "off"))
                         attest.tcti = source.tpm;

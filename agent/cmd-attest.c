@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,7 +22,7 @@
 static void help(void) {
         printf("Usage: devgate attest [--config FILE] [--url URL] [--resource PATH]\n"
                "                      [--tee auto|tpm|tdx|snp] [--ca FILE] [--tcti TCTI]\n"
-               "                      [--out FILE] [--timings]\n"
+               "                      [--out FILE] [--timings] [--insecure --tee sample]\n"
                "       devgate attest --print-ak [--tcti TCTI]\n"
                "\n"
                "Proves to the attestation server (a Trustee KBS or devgate-kbs) what this\n"
@@ -33,12 +34,13 @@ static void help(void) {
                "Options:\n"
                "  -c --config FILE     The attestation settings (default\n"
                "                       " ATTEST_CONFIG_DEFAULT ", if it exists)\n"
-               "  -u --url URL         The server, https://HOST[:PORT]\n"
+               "  -u --url URL         The server, https://HOST[:PORT][/PREFIX]\n"
                "  -r --resource PATH   The policy's REPOSITORY/TYPE/TAG on the server\n"
                "  -t --tee TEE         auto (default), tpm, tdx or snp; sample with --insecure\n"
                "     --ca FILE         The CA the server's certificate must chain to\n"
                "     --tcti TCTI       The TPM (default " TPM_TCTI_DEFAULT ")\n"
-               "  -o --out FILE        Write the signed policy there (default: stdout)\n"
+               "  -o --out FILE        Write the signed policy to this regular file,\n"
+               "                       replaced atomically (default: stdout)\n"
                "     --timings         Print how long each step took, to stderr\n"
                "     --print-ak        Print the TPM attestation key's public key (PEM), the\n"
                "                       one the server's operator registers; no network\n"
@@ -82,6 +84,16 @@ static int settings_load(const AttestArgs *a, AttestConfig *c) {
                 log_error("Attestation needs a server URL, a resource and a CA: give --url, "
                           "--resource and --ca, or a config file (%s).",
                           ATTEST_CONFIG_DEFAULT);
+                return EXIT_USAGE;
+        }
+        if (strncmp(c->url, "https://", 8) != 0) {
+                log_error("The server URL must start with https:// ('%s').", c->url);
+                return EXIT_USAGE;
+        }
+        if (!kbs_resource_valid(c->resource)) {
+                log_error("The resource must be REPOSITORY/TYPE/TAG of letters, digits, '-', '_' "
+                          "and '.' ('%s').",
+                          c->resource);
                 return EXIT_USAGE;
         }
         tee = c->tee ?: "auto";
@@ -178,22 +190,32 @@ int attest_fetch(const AttestArgs *a, char **ret, size_t *ret_size, char **ret_l
         return EXIT_OK;
 }
 
-static int print_ak(const char *tcti) {
+/* The TPM is the one attestation would use: --tcti, else the config file's, else the
+ * default. Nothing else of the config file is needed, or checked. */
+static int print_ak(const AttestArgs *a) {
         _cleanup_tpm_ak_ TpmAk *ak = NULL;
         _cleanup_free_ char *pem = NULL;
+        const char *tcti = a->tcti;
+        AttestConfig c;
         int r;
 
+        attest_config_init(&c);
+        if (!tcti && (a->config || access(ATTEST_CONFIG_DEFAULT, F_OK) >= 0)) {
+                if (attest_config_load(&c, a->config ?: ATTEST_CONFIG_DEFAULT) < 0)
+                        return EXIT_ERROR;
+                tcti = c.tcti;
+        }
         tcti = tcti ?: TPM_TCTI_DEFAULT;
         r = tpm_ak_open(tcti, &ak);
         if (r < 0)
-                return log_error_errno(
-                               r, "Failed to create the attestation key in the TPM (%s): %m", tcti),
-                       EXIT_ERROR;
-        r = tpm_ak_public_pem(ak, &pem);
-        if (r < 0)
-                return log_error_errno(r, "Failed to export the attestation key: %m"), EXIT_ERROR;
-        fputs(pem, stdout);
-        return EXIT_OK;
+                log_error_errno(r, "Failed to create the attestation key in the TPM (%s): %m",
+                                tcti);
+        else if ((r = tpm_ak_public_pem(ak, &pem)) < 0)
+                log_error_errno(r, "Failed to export the attestation key: %m");
+        else
+                fputs(pem, stdout);
+        attest_config_done(&c);
+        return r < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
 int cmd_attest(int argc, char *argv[]) {
@@ -216,6 +238,7 @@ int cmd_attest(int argc, char *argv[]) {
         const char *out = NULL;
         bool want_ak = false;
         AttestArgs a = {};
+        struct stat st;
         size_t size;
         int c, r;
 
@@ -262,7 +285,13 @@ int cmd_attest(int argc, char *argv[]) {
                 return usage_error("attest ");
         }
         if (want_ak)
-                return print_ak(a.tcti);
+                return print_ak(&a);
+        /* A device or a pipe would be replaced by a regular file: write those through
+         * stdout instead. */
+        if (out && stat(out, &st) >= 0 && !S_ISREG(st.st_mode)) {
+                log_error("Refusing to replace '%s', which is not a regular file.", out);
+                return EXIT_USAGE;
+        }
 
         r = attest_fetch(&a, &data, &size, NULL);
         if (r != EXIT_OK)

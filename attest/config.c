@@ -73,15 +73,16 @@ static const StringKey string_keys[] = {
 typedef struct NumberKey {
         const char *name;
         size_t offset;
-        long max;
+        long min, max;
 } NumberKey;
 
+/* The minimums keep a typo from making every request fail at once (a timeout of 0 ms). */
 static const NumberKey number_keys[] = {
-        { "connect-timeout-ms", offsetof(HttpOptions, connect_timeout_ms), 600000 },
-        { "response-timeout-ms", offsetof(HttpOptions, response_timeout_ms), 600000 },
-        { "deadline-ms", offsetof(HttpOptions, deadline_ms), 3600000 },
-        { "backoff-initial-ms", offsetof(HttpOptions, backoff_initial_ms), 60000 },
-        { "backoff-max-ms", offsetof(HttpOptions, backoff_max_ms), 600000 },
+        { "connect-timeout-ms", offsetof(HttpOptions, connect_timeout_ms), 100, 600000 },
+        { "response-timeout-ms", offsetof(HttpOptions, response_timeout_ms), 100, 600000 },
+        { "deadline-ms", offsetof(HttpOptions, deadline_ms), 1000, 3600000 },
+        { "backoff-initial-ms", offsetof(HttpOptions, backoff_initial_ms), 1, 60000 },
+        { "backoff-max-ms", offsetof(HttpOptions, backoff_max_ms), 1, 600000 },
 };
 
 static int set_value(AttestConfig *c, const char *key, const char *value, unsigned line,
@@ -119,10 +120,10 @@ static int set_value(AttestConfig *c, const char *key, const char *value, unsign
                 if (*seen & (UINT64_C(1) << (32 + i)))
                         return fail(reason, reason_size, line, "\"%s\" is set twice", key);
                 *seen |= UINT64_C(1) << (32 + i);
-                if (parse_ms(value, number_keys[i].max, &v) < 0)
+                if (parse_ms(value, number_keys[i].max, &v) < 0 || v < number_keys[i].min)
                         return fail(reason, reason_size, line,
-                                    "%s must be a number of milliseconds up to %ld", key,
-                                    number_keys[i].max);
+                                    "%s must be a number of milliseconds from %ld to %ld", key,
+                                    number_keys[i].min, number_keys[i].max);
                 *(long *) ((char *) &c->http + number_keys[i].offset) = v;
                 return 0;
         }
@@ -196,6 +197,10 @@ int attest_config_parse(AttestConfig *c, const char *text, size_t size, char *re
 
         if (!c->url || !c->resource || !c->ca_file)
                 return fail(reason, reason_size, line, "url, resource and ca are required");
+        if (c->http.backoff_max_ms < c->http.backoff_initial_ms)
+                return fail(reason, reason_size, line,
+                            "backoff-max-ms (%ld) is below backoff-initial-ms (%ld)",
+                            c->http.backoff_max_ms, c->http.backoff_initial_ms);
         c->http.ca_file = c->ca_file;
         c->http.pinned_pubkey = c->pinned_pubkey;
         c->http.proxy = c->proxy;

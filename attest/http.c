@@ -18,6 +18,7 @@ struct HttpClient {
         /* libcurl's own words for the last failure: "SSL certificate problem: unable to get
          * local issuer certificate" says more than curl_easy_strerror()'s generic text. */
         char error[CURL_ERROR_SIZE];
+        long deadline_ms; /* the options' deadline, before http_client_limit_deadline() */
 };
 
 void http_options_init(HttpOptions *o) {
@@ -48,6 +49,7 @@ int http_client_new(const HttpOptions *o, HttpClient **ret) {
         if (!c)
                 return -ENOMEM;
         c->options = *o;
+        c->deadline_ms = o->deadline_ms;
         c->curl = curl_easy_init();
         if (!c->curl) {
                 free(c);
@@ -63,6 +65,13 @@ HttpClient *http_client_free(HttpClient *c) {
         curl_easy_cleanup(c->curl);
         free(c);
         return NULL;
+}
+
+void http_client_limit_deadline(HttpClient *c, long remaining_ms) {
+        if (remaining_ms < c->deadline_ms)
+                c->options.deadline_ms = remaining_ms > 0 ? remaining_ms : 0;
+        else
+                c->options.deadline_ms = c->deadline_ms;
 }
 
 long http_client_connections(HttpClient *c) {

@@ -51,5 +51,9 @@ static inline void http_client_freep(HttpClient **c) {
 int http_request(HttpClient *c, const char *url, const char *json_body, HttpResponse *ret,
                  char *reason, size_t reason_size);
 
+/* Shortens the deadline of the requests still to come, so that several requests share one:
+ * never lengthens it past the options'. */
+void http_client_limit_deadline(HttpClient *c, long remaining_ms);
+
 /* How many TCP connections the handle has opened so far (keep-alive check in tests). */
 long http_client_connections(HttpClient *c);

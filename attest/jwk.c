@@ -3,12 +3,12 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "base64.h"
 #include "json-strict.h"
+#include "jwe.h"
 #include "jwk.h"
 #include "keys.h"
 #include "log.h"
@@ -16,18 +16,6 @@
 
 static void BN_freep(BIGNUM **b) {
         BN_free(*b);
-}
-
-static void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **c) {
-        EVP_PKEY_CTX_free(*c);
-}
-
-static void OSSL_PARAM_BLD_freep(OSSL_PARAM_BLD **b) {
-        OSSL_PARAM_BLD_free(*b);
-}
-
-static void OSSL_PARAM_freep(OSSL_PARAM **p) {
-        OSSL_PARAM_free(*p);
 }
 
 int tee_key_generate(EVP_PKEY **ret) {
@@ -99,7 +87,9 @@ static const char *member_string(json_object *jwk, const char *name) {
         return json_object_get_string(v);
 }
 
-static int decode_coordinate(const char *text, uint8_t ret[JWK_P256_COORDINATE_SIZE]) {
+/* A coordinate must be unpadded base64url of exactly 32 bytes: the one spelling Trustee
+ * hashes into the report data. */
+static int check_coordinate(const char *text) {
         _cleanup_free_ uint8_t *bytes = NULL;
         size_t size;
         int r;
@@ -107,21 +97,14 @@ static int decode_coordinate(const char *text, uint8_t ret[JWK_P256_COORDINATE_S
         r = base64url_decode(text, strlen(text), &bytes, &size);
         if (r < 0)
                 return r;
-        if (size != JWK_P256_COORDINATE_SIZE)
-                return -EBADMSG;
-        memcpy(ret, bytes, size);
-        return 0;
+        return size == JWK_P256_COORDINATE_SIZE ? 0 : -EBADMSG;
 }
 
 int jwk_to_public_key(json_object *jwk, EVP_PKEY **ret) {
         static const char *const names[] = { "kty", "crv", "alg", "x", "y" };
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL, *check = NULL;
-        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
-        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
         const char *values[ELEMENTSOF(names)];
-        /* SEC 1 uncompressed point: 0x04, x, y. */
-        uint8_t point[1 + 2 * JWK_P256_COORDINATE_SIZE] = { 0x04 };
+        char reason[256];
         int r;
 
         if (!json_object_is_type(jwk, json_type_object) ||
@@ -140,46 +123,22 @@ int jwk_to_public_key(json_object *jwk, EVP_PKEY **ret) {
                                        "JWK is kty \"%s\", crv \"%s\", alg \"%s\": only " JWK_EC_KTY
                                        " " JWK_EC_CRV " " JWK_EC_ALG " is supported",
                                        values[0], values[1], values[2]);
-        r = decode_coordinate(values[3], point + 1);
+        r = check_coordinate(values[3]);
         if (r < 0)
                 return log_debug_errno(r, "JWK x is not base64url of %d bytes",
                                        JWK_P256_COORDINATE_SIZE);
-        r = decode_coordinate(values[4], point + 1 + JWK_P256_COORDINATE_SIZE);
+        r = check_coordinate(values[4]);
         if (r < 0)
                 return log_debug_errno(r, "JWK y is not base64url of %d bytes",
                                        JWK_P256_COORDINATE_SIZE);
 
-        bld = OSSL_PARAM_BLD_new();
-        if (!bld ||
-            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-                    1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) !=
-                    1)
-                return -ENOMEM;
-        params = OSSL_PARAM_BLD_to_param(bld);
-        if (!params)
-                return -ENOMEM;
-        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1)
-                return -EIO;
-        /* Decoding the point already checks that x and y are below the prime and on the
-         * curve; a point OpenSSL cannot decode is a bad key, not an OpenSSL failure. */
-        if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-                /* Expected for hostile input: leave no error behind for the next caller
-                 * that reads OpenSSL's queue. */
-                ERR_clear_error();
-                return log_debug_errno(-EKEYREJECTED, "JWK x, y is not a point on P-256");
-        }
-
-        /* And once more, the full public key check of SP 800-56A 5.6.2.3.3, which does not
-         * depend on how this OpenSSL version happens to decode points. */
-        check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        if (!check)
-                return -ENOMEM;
-        if (EVP_PKEY_public_check(check) != 1) {
-                ERR_clear_error();
-                return log_debug_errno(-EKEYREJECTED, "JWK x, y is not a valid P-256 public key");
-        }
+        /* Spelled right: what is left to check is the point itself, which the JWE code's
+         * importer does for every key it reads (on the curve, full public key check). */
+        r = jwe_jwk_to_pkey(jwk, &pkey, reason, sizeof reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(-EKEYREJECTED, "%s", reason);
 
         *ret = TAKE_PTR(pkey);
         return 0;

@@ -66,7 +66,9 @@ bool kbs_resource_valid(const char *s) {
 
         for (const char *p = s; *p; p++) {
                 if (*p == '/') {
-                        if (len == 0)
+                        /* "." would be dropped from the URL by the client or refused by the
+                         * server; either way not the resource that was configured. */
+                        if (len == 0 || (len == 1 && p[-1] == '.'))
                                 return false;
                         segments++;
                         len = 0;
@@ -77,7 +79,8 @@ bool kbs_resource_valid(const char *s) {
                         return false;
                 len++;
         }
-        return segments == 3 && len > 0 && !strstr(s, "..");
+        return segments == 3 && len > 0 && !(len == 1 && s[strlen(s) - 1] == '.') &&
+               !strstr(s, "..");
 }
 
 /* A status other than 200, in words: the problem detail when the server sent one. */
@@ -90,15 +93,35 @@ static int refused(const char *step, const HttpResponse *response, char *reason,
                     response->problem[0] ? ": " : "", response->problem);
 }
 
-static int request(HttpClient *http, const char *step, const char *base, const char *path,
-                   const char *body, HttpResponse *ret, char *reason, size_t reason_size) {
+/* One attestation's connection to the server, and its deadline: the options' deadline_ms
+ * covers the whole attestation (every request, retries, and the evidence in between), not
+ * each request, so that a slow server cannot make a boot wait a multiple of it. */
+typedef struct Server {
+        HttpClient *http;
+        const char *base;
+        long deadline_ms;
+        struct timespec start;
+} Server;
+
+static long elapsed_ms(const struct timespec *since) {
+        return (long) (elapsed_us(since, CLOCK_MONOTONIC) / 1000);
+}
+
+static int request(Server *server, const char *step, const char *path, const char *body,
+                   HttpResponse *ret, char *reason, size_t reason_size) {
+        long remaining = server->deadline_ms - elapsed_ms(&server->start);
         _cleanup_free_ char *url = NULL;
         char why[256];
         int r;
 
-        if (asprintf(&url, "%s%s", base, path) < 0)
+        if (remaining <= 0)
+                return fail(-ETIMEDOUT, reason, reason_size,
+                            "%s: the attestation's deadline of %ld ms has passed", step,
+                            server->deadline_ms);
+        if (asprintf(&url, "%s%s", server->base, path) < 0)
                 return -ENOMEM;
-        r = http_request(http, url, body, ret, why, sizeof why);
+        http_client_limit_deadline(server->http, remaining);
+        r = http_request(server->http, url, body, ret, why, sizeof why);
         if (r < 0)
                 return fail(r, reason, reason_size, "%s: %s", step, why);
         return 0;
@@ -153,8 +176,7 @@ static int challenge_nonce(json_object *challenge, char **ret, char *reason, siz
         return *ret ? 0 : -ENOMEM;
 }
 
-static int auth(HttpClient *http, const char *base, Tee tee, char **ret_nonce, char *reason,
-                size_t reason_size) {
+static int auth(Server *server, Tee tee, char **ret_nonce, char *reason, size_t reason_size) {
         _cleanup_(json_object_putp) json_object *challenge = NULL;
         _cleanup_(http_response_done) HttpResponse response = {};
         _cleanup_free_ char *body = NULL;
@@ -163,7 +185,7 @@ static int auth(HttpClient *http, const char *base, Tee tee, char **ret_nonce, c
         if (asprintf(&body, "{\"version\":\"%s\",\"tee\":\"%s\",\"extra-params\":\"\"}",
                      KBS_PROTOCOL_VERSION, tee_to_string(tee)) < 0)
                 return -ENOMEM;
-        r = request(http, "auth", base, "/kbs/v0/auth", body, &response, reason, reason_size);
+        r = request(server, "auth", "/kbs/v0/auth", body, &response, reason, reason_size);
         if (r < 0)
                 return r;
         if (response.status != 200)
@@ -215,8 +237,8 @@ static int check_token(const HttpResponse *response, char *reason, size_t reason
         return 0;
 }
 
-static int handshake(HttpClient *http, const char *base, EvidenceSource *source, json_object *jwk,
-                     KbsTimings *t, char *reason, size_t reason_size) {
+static int handshake(Server *server, EvidenceSource *source, json_object *jwk, KbsTimings *t,
+                     char *reason, size_t reason_size) {
         _cleanup_(json_object_putp) json_object *evidence = NULL;
         _cleanup_(http_response_done) HttpResponse response = {};
         _cleanup_free_ char *nonce = NULL, *body = NULL;
@@ -226,7 +248,7 @@ static int handshake(HttpClient *http, const char *base, EvidenceSource *source,
         int r;
 
         stopwatch_start(&s);
-        r = auth(http, base, source->tee, &nonce, reason, reason_size);
+        r = auth(server, source->tee, &nonce, reason, reason_size);
         STOPWATCH_ADD(&s, t, auth);
         if (r < 0)
                 return r;
@@ -245,7 +267,7 @@ static int handshake(HttpClient *http, const char *base, EvidenceSource *source,
         if (r < 0)
                 return r;
         stopwatch_start(&s);
-        r = request(http, "attest", base, "/kbs/v0/attest", body, &response, reason, reason_size);
+        r = request(server, "attest", "/kbs/v0/attest", body, &response, reason, reason_size);
         STOPWATCH_ADD(&s, t, attest);
         if (r < 0)
                 return r;
@@ -256,16 +278,62 @@ static int handshake(HttpClient *http, const char *base, EvidenceSource *source,
         return check_token(&response, reason, reason_size);
 }
 
+/* Key, handshake, resource, decryption: everything after the connection is set up. */
+static int fetch(Server *server, const KbsRequest *request_, EvidenceSource *source,
+                 const char *path, uint8_t **ret, size_t *ret_size, KbsTimings *timings,
+                 char *reason, size_t reason_size) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(json_object_putp) json_object *jwk = NULL;
+        char why[256];
+        Stopwatch s;
+        int r;
+
+        /* A key of this run only: what the server encrypts to can be read by nobody else,
+         * even with everything this guest will ever store. */
+        stopwatch_start(&s);
+        r = tee_key_generate(&key);
+        if (r >= 0)
+                r = jwk_from_public_key(key, &jwk);
+        STOPWATCH_ADD(&s, timings, key);
+        if (r < 0)
+                return fail(r, reason, reason_size, "cannot generate the TEE key: %s",
+                            strerror(-r));
+
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_(http_response_done) HttpResponse response = {};
+
+                r = handshake(server, source, jwk, timings, reason, reason_size);
+                if (r < 0)
+                        return r;
+
+                stopwatch_start(&s);
+                r = request(server, "resource", path, NULL, &response, reason, reason_size);
+                STOPWATCH_ADD(&s, timings, resource);
+                if (r < 0)
+                        return r;
+                if (response.status == 401 && attempt < request_->handshake_retries) {
+                        log_debug("Resource request answered 401, attesting again.");
+                        continue;
+                }
+                if (response.status != 200)
+                        return refused("resource", &response, reason, reason_size);
+
+                stopwatch_start(&s);
+                r = jwe_decrypt(response.body, response.size, key, ret, ret_size, why, sizeof why);
+                STOPWATCH_ADD(&s, timings, decrypt);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return fail(r, reason, reason_size, "resource: %s", why);
+                return 0;
+        }
+}
+
 int kbs_fetch_resource(const KbsRequest *request_, EvidenceSource *source, uint8_t **ret,
                        size_t *ret_size, KbsTimings *timings, char *reason, size_t reason_size) {
         _cleanup_(http_client_freep) HttpClient *http = NULL;
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-        _cleanup_(json_object_putp) json_object *jwk = NULL;
         _cleanup_free_ char *base = NULL, *path = NULL;
-        uint8_t *plaintext = NULL;
-        size_t plaintext_size;
-        char why[256];
-        Stopwatch s;
+        Server server;
         int r;
 
         if (strncmp(request_->url, "https://", 8) != 0)
@@ -285,51 +353,11 @@ int kbs_fetch_resource(const KbsRequest *request_, EvidenceSource *source, uint8
         r = http_client_new(request_->http, &http);
         if (r < 0)
                 return fail(r, reason, reason_size, "cannot set up HTTPS: %s", strerror(-r));
+        server = (Server){ .http = http, .base = base, .deadline_ms = request_->http->deadline_ms };
+        clock_gettime(CLOCK_MONOTONIC, &server.start);
 
-        /* A key of this run only: what the server encrypts to can be read by nobody else,
-         * even with everything this guest will ever store. */
-        stopwatch_start(&s);
-        r = tee_key_generate(&key);
-        if (r >= 0)
-                r = jwk_from_public_key(key, &jwk);
-        STOPWATCH_ADD(&s, timings, key);
-        if (r < 0)
-                return fail(r, reason, reason_size, "cannot generate the TEE key: %s",
-                            strerror(-r));
-
-        for (unsigned attempt = 0;; attempt++) {
-                _cleanup_(http_response_done) HttpResponse response = {};
-
-                r = handshake(http, base, source, jwk, timings, reason, reason_size);
-                if (r < 0)
-                        return r;
-
-                stopwatch_start(&s);
-                r = request(http, "resource", base, path, NULL, &response, reason, reason_size);
-                STOPWATCH_ADD(&s, timings, resource);
-                if (r < 0)
-                        return r;
-                if (response.status == 401 && attempt < request_->handshake_retries) {
-                        log_debug("Resource request answered 401, attesting again.");
-                        continue;
-                }
-                if (response.status != 200)
-                        return refused("resource", &response, reason, reason_size);
-
-                stopwatch_start(&s);
-                r = jwe_decrypt(response.body, response.size, key, &plaintext, &plaintext_size, why,
-                                sizeof why);
-                STOPWATCH_ADD(&s, timings, decrypt);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        return fail(r, reason, reason_size, "resource: %s", why);
-                break;
-        }
-
+        r = fetch(&server, request_, source, path, ret, ret_size, timings, reason, reason_size);
         if (timings)
                 timings->connections = http_client_connections(http);
-        *ret = plaintext;
-        *ret_size = plaintext_size;
-        return 0;
+        return r;
 }

@@ -44,8 +44,9 @@ typedef struct KbsRequest {
         unsigned handshake_retries;
 } KbsRequest;
 
-/* REPOSITORY/TYPE/TAG: three non-empty segments of letters, digits, '-', '_' and '.', and no
- * "..", so that the path cannot climb out of /kbs/v0/resource/ or carry a query. */
+/* REPOSITORY/TYPE/TAG: three non-empty segments of letters, digits, '-', '_' and '.', none of
+ * them ".", and no "..", so that the path cannot climb out of /kbs/v0/resource/ or carry a
+ * query. */
 bool kbs_resource_valid(const char *s);
 
 /* Attests with evidence from source and fetches the resource, decrypted: the bytes the

@@ -45,8 +45,9 @@
  * on virtual TPMs and on Linux systems (tpm2_createek needs the same). Otherwise
  * tpm_ak_open() fails with -EPERM (hierarchy disabled) or -EACCES (password set).
  *
- * Limits: creating an RSA primary key generates RSA primes, which takes from a few hundred
- * milliseconds (virtual TPMs) to tens of seconds (slow discrete TPMs). Anyone who can talk to
+ * Limits: creating an RSA primary key generates RSA primes, which takes from tens of
+ * milliseconds (swtpm: 27 to 57 ms with the quote, tests/bench/attest-bench.sh) to tens of
+ * seconds (slow discrete TPMs). Anyone who can talk to
  * the TPM can create the same key and quote with it: a quote only states the PCRs the TPM
  * holds, which is what the verifier checks. Binding the AK to a genuine TPM is the
  * operator's job when registering it (print it from the machine in a trusted state, or

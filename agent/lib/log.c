@@ -69,7 +69,8 @@ int log_internal(int level, int error, const char *format, ...) {
 
                 if (log_target == LOG_TARGET_KMSG) {
                         char line[1100];
-                        int n = snprintf(line, sizeof line, "<%d>%s: %s\n", level, log_prefix, message);
+                        int n = snprintf(line, sizeof line, "<%d>%s: %s\n", level, log_prefix,
+                                         message);
                         if (n > 0)
                                 (void) !write(kmsg_fd, line,
                                               (size_t) n < sizeof line ? (size_t) n

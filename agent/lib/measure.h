@@ -25,11 +25,13 @@
  * expects (or looks the policy up by it). The string is the same on every boot that enforces
  * the same policy, so the register's value can also be predicted for sealing.
  *
- * THE PCR: 8 BY DEFAULT
+ * THE PCR: 14 BY DEFAULT
  *
  * The TCG PC Client profile gives PCRs 0-7 to the firmware and 8-15 to the OS; the UAPI group's
  * "Linux TPM PCR Registry" lists who uses which on Linux, and every one of 8-15 has a user:
- *   8  grub: commands and kernel command line (UEFI event log)
+ *   8  grub: commands and kernel command line (UEFI event log); the Confidential Containers
+ *      attestation agent: its init-data, which Trustee's tpm verifier requires PCR 8 to hold
+ *      alone (INITDATA_PCR)
  *   9  grub: every file it reads; the kernel's EFI stub: the initrd (LOAD_FILE2); newer systemd
  *      (systemd-pcrnvdone) a separator from userspace
  *   10 IMA: its own log, which every IMA verifier replays alone
@@ -40,20 +42,22 @@
  *   15 systemd: machine ID, root file system, volume key: systemd-cryptsetup expects it at zero
  *      until it measures a volume key, and policies bind to it (never devgate's)
  * The registry warns that writing to a PCR systemd uses voids systemd's warranty: that rules out
- * 11, 12, 13 and 15; 10 would break every IMA verifier. 16 (debug) and 23 (application) can be
- * reset by anyone at locality 0, which would let the running system erase the record: refused.
- * 17-22 cannot be extended at locality 0. Of 8 and 9, PCR 8 is the quieter one: no systemd
- * component, no kernel code and no userspace writes it; only grub does, before the kernel, and
- * records it in the UEFI event log. On the images confidential VMs typically boot (a UKI through
- * systemd-boot, or direct kernel boot) PCR 8 is zero when devgate runs, so devgate's log alone
- * replays it; under grub a verifier replays grub's events from the UEFI log first, then devgate's.
- * PCR 9 always holds the initrd's measurement and, with newer systemd, a userspace event too.
- * The index is configurable (8-15) for deployments where PCR 8 is taken.
+ * 11, 12, 13 and 15; 10 would break every IMA verifier; 8 would break Trustee's check of the
+ * Confidential Containers init-data, in the very deployments devgate attests to. 16 (debug) and
+ * 23 (application) can be reset by anyone at locality 0, which would let the running system
+ * erase the record: refused. 17-22 cannot be extended at locality 0. Of 9 and 14, PCR 14 is the
+ * quieter one: no systemd component, no kernel code and no userspace writes it; only shim does,
+ * before the kernel, and records it in the UEFI event log. On the images confidential VMs
+ * typically boot (a UKI, or direct kernel boot, without shim) PCR 14 is zero when devgate runs,
+ * so devgate's log alone replays it; under shim a verifier replays shim's events from the UEFI
+ * log first, then devgate's. PCR 9 always holds the initrd's measurement and, with newer
+ * systemd, a userspace event too. The index is configurable (8-15) for deployments where PCR 14
+ * is taken.
  *
  * THE RTMR: 2 BY DEFAULT
  *
  * On TDX the firmware maps PCRs to RTMRs (PCR 1,7 -> RTMR0, 2-6 -> RTMR1, 8-15 -> RTMR2, others
- * -> RTMR3): RTMR2 is where a PCR 8 event lands, so a verifier that reasons in PCR terms finds
+ * -> RTMR3): RTMR2 is where a PCR 14 event lands, so a verifier that reasons in PCR terms finds
  * devgate's event in the RTMR that corresponds to its PCR. RTMR3 is not cleaner: the
  * Confidential Containers attestation agent, which the Trustee deployments devgate targets run,
  * extends it with its own event log. RTMR0 and RTMR1 are the firmware's and are refused; 2 or 3
@@ -68,12 +72,12 @@
  * <state dir>/measure.log, /run/devgate/measure.log at boot). The shape is that of systemd's
  * /run/log/systemd/tpm2-measure.log, the JSON flavour of the TCG Canonical Event Log (CEL-JSON):
  *
- *   {"recnum":0,"pcr":8,"digests":[{"hashAlg":"sha1","digest":"<hex>"},
+ *   {"recnum":0,"pcr":14,"digests":[{"hashAlg":"sha1","digest":"<hex>"},
  *    {"hashAlg":"sha256","digest":"<hex>"},...],"content_type":"devgate",
  *    "content":{"eventType":"policy","string":"devgate:policy name=... version=... sha256=...",
  *    "timestamp":<CLOCK_BOOTTIME in microseconds>}}
  *
- * and for an RTMR "rtmr":2 in place of "pcr":8 with a single sha384 digest (CEL has no field for
+ * and for an RTMR "rtmr":2 in place of "pcr":14 with a single sha384 digest (CEL has no field for
  * an RTMR; records for NV indexes use "nv_index" the same way). Differences from systemd's file,
  * on purpose: "recnum" is written (CEL has it; systemd leaves it to readers), continuing from the
  * file's last record and starting at 0; and a record is one line of JSON ended by a newline
@@ -89,7 +93,7 @@
  * records are still appended. */
 
 /* The defaults, see above. */
-#define MEASURE_PCR_DEFAULT  8U
+#define MEASURE_PCR_DEFAULT  14U
 #define MEASURE_RTMR_DEFAULT 2U
 #define MEASURE_TDX_DIR      "sys/devices/virtual/misc/tdx_guest/measurements"
 

@@ -140,7 +140,7 @@ check "the server still attests after all this" sh -c \
         "'$devgate' attest --url '$(cat good.url)' --resource default/devgate-policy/cc-default \
                 --ca ca.pem --tee tpm --tcti '$SWTPM_TCTI' --out again.dsse 2>/dev/null"
 
-# Last, as at boot: the measurement extends PCR 8, which the reference values (taken
+# Last, as at boot: the measurement extends PCR 14, which the reference values (taken
 # before devgate ran) no longer match.
 fetch_apply good default/devgate-policy/cc-default
 check "apply --fetch: exit 0" [ "$(cat apply.rc)" = 0 ]
@@ -154,18 +154,18 @@ check "apply --fetch: the state names where the policy came from" \
 check "apply --fetch: TPM counter advanced" contains apply.out "records version 1"
 check "apply --fetch: measured" contains state/measure.log \
         "devgate:policy name=cc-default version=1 sha256="
-# Replaying the event log gives PCR 8 as the TPM holds it: a later attestation can prove
+# Replaying the event log gives PCR 14 as the TPM holds it: a later attestation can prove
 # which policy this boot enforced.
-tpm2_pcrread sha256:8 >pcr8.yaml
-check "apply --fetch: PCR 8 replays from measure.log" python3 - <<'PY'
+tpm2_pcrread sha256:14 >pcr14.yaml
+check "apply --fetch: PCR 14 replays from measure.log" python3 - <<'PY'
 import hashlib, json, re
 pcr = bytes(32)
 for line in open("state/measure.log"):
     record = json.loads(line)
-    if record.get("pcr") == 8:
+    if record.get("pcr") == 14:
         event = record["content"]["string"].encode()
         pcr = hashlib.sha256(pcr + hashlib.sha256(event).digest()).digest()
-tpm = re.search(r"8\s*:\s*0x([0-9A-Fa-f]{64})", open("pcr8.yaml").read()).group(1).lower()
+tpm = re.search(r"14\s*:\s*0x([0-9A-Fa-f]{64})", open("pcr14.yaml").read()).group(1).lower()
 assert pcr != bytes(32) and pcr.hex() == tpm, (pcr.hex(), tpm)
 PY
 

@@ -57,10 +57,20 @@ static void test_rejections(void) {
         assert_rejected("resource = a/b/c?x=1\n",
                         "line 1: resource must be REPOSITORY/TYPE/TAG of letters, digits, '-', "
                         "'_' and '.'");
-        assert_rejected(REQUIRED "deadline-ms = -5\n",
-                        "line 4: deadline-ms must be a number of milliseconds up to 3600000");
-        assert_rejected(REQUIRED "deadline-ms = 99999999999999999999\n",
-                        "line 4: deadline-ms must be a number of milliseconds up to 3600000");
+        assert_rejected(
+                REQUIRED "deadline-ms = -5\n",
+                "line 4: deadline-ms must be a number of milliseconds from 1000 to 3600000");
+        assert_rejected(
+                REQUIRED "deadline-ms = 0\n",
+                "line 4: deadline-ms must be a number of milliseconds from 1000 to 3600000");
+        assert_rejected(REQUIRED "response-timeout-ms = 0\n", "line 4: response-timeout-ms must be "
+                                                              "a number of milliseconds from 100 "
+                                                              "to 600000");
+        assert_rejected(REQUIRED "backoff-initial-ms = 500\nbackoff-max-ms = 100\n",
+                        "line 6: backoff-max-ms (100) is below backoff-initial-ms (500)");
+        assert_rejected(
+                REQUIRED "deadline-ms = 99999999999999999999\n",
+                "line 4: deadline-ms must be a number of milliseconds from 1000 to 3600000");
         assert_rejected(REQUIRED "retries = 1000\n", "line 4: retries must be 0 to 100");
         assert_rejected(REQUIRED "just words\n", "line 4: expected KEY = VALUE");
         assert_rejected(REQUIRED "proxy =\n", "line 4: expected KEY = VALUE");

@@ -137,6 +137,26 @@ check "sample in the config file: says why" contains attest.err \
         'attest.conf: line 10: tee must be auto, tpm, tdx or snp ("sample")'
 config attest.conf "$base/ok" "$work/test-ca.pem"
 
+# Settings that cannot work are usage errors, found before anything is sent.
+usage() { # usage NAME MESSAGE ARGS...
+        name=$1 message=$2
+        shift 2
+        "$devgate" attest "$@" 2>attest.err
+        check "$name: exit 2" [ $? = 2 ]
+        check "$name: says why" contains attest.err "$message"
+}
+usage "plain http" "must start with https://" --insecure --tee sample --config attest.conf \
+        --url "http://127.0.0.1:$(cat port)"
+usage "a '.' in the resource" "REPOSITORY/TYPE/TAG" --insecure --tee sample --config attest.conf \
+        --resource ./devgate-policy/cc-default
+usage "--out on a device" "Refusing to replace '/dev/null'" --insecure --tee sample \
+        --config attest.conf --out /dev/null
+"$devgate" apply --fetch "$base/ok" --insecure --tee sample --attest-config attest.conf \
+        --dry-run 2>attest.err
+check "apply --fetch without --keys: exit 2" [ $? = 2 ]
+check "apply --fetch without --keys: says why before attesting" sh -c \
+        "grep -q 'needs --keys DIR' attest.err && ! grep -q Attesting attest.err"
+
 # apply --fetch: a failed fetch applies nothing, in the fixture's testbed.
 config attest.conf "$base/403" "$work/test-ca.pem"
 "$devgate" policy keygen signer >/dev/null 2>&1 && mkdir keys && mv signer.pub keys/

@@ -285,17 +285,17 @@ static char *sha384_hex(const char *event) {
 static void test_pcr(Fixture *f, gconstpointer data) {
         Policy p = test_policy(3);
         g_autofree char *event = policy_event(&p);
-        g_autoptr(GPtrArray) banks = allocated_banks(&f->tpm, 8);
+        g_autoptr(GPtrArray) banks = allocated_banks(&f->tpm, 14);
         g_autoptr(GPtrArray) records = NULL;
         struct stat st;
 
-        g_assert_cmpuint(MEASURE_PCR_DEFAULT, ==, 8);
+        g_assert_cmpuint(MEASURE_PCR_DEFAULT, ==, 14);
         g_assert_cmpint(measure_policy(&f->options, &p), ==, 1);
 
         /* One record, every allocated bank in it, in the TPM's order. */
         records = read_log(f->log);
         g_assert_cmpuint(records->len, ==, 1);
-        assert_record(records->pdata[0], 0, "pcr", 8, event);
+        assert_record(records->pdata[0], 0, "pcr", 14, event);
         json_object *digests = get(records->pdata[0], "digests");
         g_assert_cmpuint(json_object_array_length(digests), ==, banks->len);
         for (size_t i = 0; i < banks->len; i++)
@@ -304,12 +304,12 @@ static void test_pcr(Fixture *f, gconstpointer data) {
 
         /* Each bank holds zeros extended with its own hash of the event string. */
         for (size_t i = 0; i < banks->len; i++) {
-                g_autofree char *value = pcr_read(f, banks->pdata[i], 8);
+                g_autofree char *value = pcr_read(f, banks->pdata[i], 14);
                 g_autofree char *expected = extend_zeros(banks->pdata[i], event);
                 g_assert_cmpstr(value, ==, expected);
                 g_assert_nonnull(record_digest(records->pdata[0], banks->pdata[i]));
         }
-        assert_pcr_replays(f, 8);
+        assert_pcr_replays(f, 14);
 
         /* No other PCR moved; the log is 0600 and not marked as being written. */
         assert_pcr_zero(f, 9);
@@ -326,17 +326,17 @@ static void test_recnum_increments(Fixture *f, gconstpointer data) {
         g_assert_cmpint(measure_policy(&f->options, &p4), ==, 1);
         records = read_log(f->log);
         g_assert_cmpuint(records->len, ==, 2);
-        assert_record(records->pdata[0], 0, "pcr", 8, e3);
-        assert_record(records->pdata[1], 1, "pcr", 8, e4);
-        assert_pcr_replays(f, 8);
+        assert_record(records->pdata[0], 0, "pcr", 14, e3);
+        assert_record(records->pdata[1], 1, "pcr", 14, e4);
+        assert_pcr_replays(f, 14);
 
         /* The same policy again, on the same boot: measured again, numbered on. */
         g_assert_cmpint(measure_policy(&f->options, &p4), ==, 1);
         g_ptr_array_unref(records);
         records = read_log(f->log);
         g_assert_cmpuint(records->len, ==, 3);
-        assert_record(records->pdata[2], 2, "pcr", 8, e4);
-        assert_pcr_replays(f, 8);
+        assert_record(records->pdata[2], 2, "pcr", 14, e4);
+        assert_pcr_replays(f, 14);
 }
 
 /* recnum continues from whatever the last record says. */
@@ -362,7 +362,7 @@ static void test_allocated_banks(Fixture *f, gconstpointer data) {
 
         assert_tool(&f->tpm, "tpm2_pcrallocate", "sha1:none+sha256:all+sha384:all+sha512:none");
         swtpm_reboot(&f->tpm);
-        banks = allocated_banks(&f->tpm, 8);
+        banks = allocated_banks(&f->tpm, 14);
         g_assert_cmpuint(banks->len, ==, 2);
 
         g_assert_cmpint(measure_policy(&f->options, &p), ==, 1);
@@ -374,23 +374,23 @@ static void test_allocated_banks(Fixture *f, gconstpointer data) {
         g_assert_null(record_digest(records->pdata[0], "sha1"));
         g_assert_null(record_digest(records->pdata[0], "sha512"));
         for (size_t i = 0; i < banks->len; i++) {
-                g_autofree char *value = pcr_read(f, banks->pdata[i], 8);
+                g_autofree char *value = pcr_read(f, banks->pdata[i], 14);
                 g_autofree char *expected = extend_zeros(banks->pdata[i], event);
                 g_assert_cmpstr(value, ==, expected);
         }
-        assert_pcr_replays(f, 8);
+        assert_pcr_replays(f, 14);
 }
 
 static void test_other_pcr(Fixture *f, gconstpointer data) {
         Policy p = test_policy(2);
         g_autoptr(GPtrArray) records = NULL;
 
-        f->options.pcr = 14;
+        f->options.pcr = 8;
         g_assert_cmpint(measure_policy(&f->options, &p), ==, 1);
         records = read_log(f->log);
-        g_assert_cmpint(get_int(records->pdata[0], "pcr"), ==, 14);
-        assert_pcr_replays(f, 14);
-        assert_pcr_zero(f, 8);
+        g_assert_cmpint(get_int(records->pdata[0], "pcr"), ==, 8);
+        assert_pcr_replays(f, 8);
+        assert_pcr_zero(f, 14);
 }
 
 static void test_rtmr(Fixture *f, gconstpointer data) {
@@ -440,11 +440,11 @@ static void test_tpm_and_rtmr(Fixture *f, gconstpointer data) {
         g_assert_cmpint(measure_policy(&f->options, &p), ==, 2);
         records = read_log(f->log);
         g_assert_cmpuint(records->len, ==, 2);
-        assert_record(records->pdata[0], 0, "pcr", 8, event);
+        assert_record(records->pdata[0], 0, "pcr", 14, event);
         assert_record(records->pdata[1], 1, "rtmr", 2, event);
         g_autofree char *rtmr2 = rtmr_written(f, 2);
         g_assert_cmpstr(rtmr2, ==, expected);
-        assert_pcr_replays(f, 8);
+        assert_pcr_replays(f, 14);
 
         /* Told not to, RTMRs are left alone even when there are some. */
         Policy p4 = test_policy(4);
@@ -456,7 +456,7 @@ static void test_tpm_and_rtmr(Fixture *f, gconstpointer data) {
         g_ptr_array_unref(records);
         records = read_log(f->log);
         g_assert_cmpuint(records->len, ==, 3);
-        assert_record(records->pdata[2], 2, "pcr", 8, event4);
+        assert_record(records->pdata[2], 2, "pcr", 14, event4);
 }
 
 /* No TPM given and no RTMR: nothing to do, and no log is made. */
@@ -483,8 +483,9 @@ static void test_missing_tpm(Fixture *f, gconstpointer data) {
         }
         g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
         g_test_trap_assert_passed();
-        g_test_trap_assert_stderr("*Failed to extend PCR 8 of the TPM 'swtpm:path=*/no-such-socket'"
-                                  ": No such device*");
+        g_test_trap_assert_stderr(
+                "*Failed to extend PCR 14 of the TPM 'swtpm:path=*/no-such-socket'"
+                ": No such device*");
 
         f->options.tcti = tcti;
         g_assert_cmpint(measure_policy(&f->options, &p), ==, -ENODEV);
@@ -524,7 +525,7 @@ static void test_damaged_log(Fixture *f, gconstpointer data) {
                 g_assert_true(g_file_get_contents(f->log, &after, NULL, NULL));
                 g_assert_cmpstr(after, ==, contents[i]);
         }
-        assert_pcr_zero(f, 8);
+        assert_pcr_zero(f, 14);
         g_autofree char *rtmr2 = rtmr_written(f, 2);
         g_assert_cmpstr(rtmr2, ==, "");
 }
@@ -586,7 +587,7 @@ static void test_invalid(Fixture *f, gconstpointer data) {
         g_assert_cmpint(measure_event(&f->options, "Policy", "devgate:a"), ==, -EINVAL);
 
         /* None of it touched a register or made a log. */
-        assert_pcr_zero(f, 8);
+        assert_pcr_zero(f, 14);
         g_autofree char *rtmr2 = rtmr_written(f, 2);
         g_assert_cmpstr(rtmr2, ==, "");
         g_assert_false(g_file_test(f->log, G_FILE_TEST_EXISTS));
@@ -629,7 +630,7 @@ static void test_concurrent(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(records->len, ==, WRITERS * EACH);
         for (size_t i = 0; i < records->len; i++)
                 g_assert_cmpint(get_int(records->pdata[i], "recnum"), ==, (int64_t) i);
-        assert_pcr_replays(f, 8);
+        assert_pcr_replays(f, 14);
 }
 
 #define add_test(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
