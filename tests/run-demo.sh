@@ -15,12 +15,12 @@ ninja -C build >/dev/null
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
 mkdir "$demo/keys"
-build/agent/devgate policy keygen "$demo/site"
+build/devgate policy keygen "$demo/site"
 cp "$demo/site.pub" "$demo/keys/"
-build/agent/devgate policy sign --key "$demo/site.key" --output "$demo/cc-default.dsse" \
+build/devgate policy sign --key "$demo/site.key" --output "$demo/cc-default.dsse" \
         policies/cc-default.json
-build/agent/devgate policy verify --keys "$demo/keys" "$demo/cc-default.dsse"
+build/devgate policy verify --keys "$demo/keys" "$demo/cc-default.dsse"
 echo
 umockdev-run -d tests/fixtures/q35.umockdev -- \
-        build/agent/devgate --log-target=stderr apply --dry-run \
+        build/devgate --log-target=stderr apply --dry-run \
         --envelope "$demo/cc-default.dsse" --keys "$demo/keys"

@@ -55,7 +55,7 @@ Usage: $self [OPTIONS] [DEVGATE [FLOOR]]
 Measures instructions per device (valgrind --tool=callgrind) of devgate apply, of the
 floor program and of a POSIX-sh loop on a synthetic umockdev tree of PCI functions.
 
-  DEVGATE               the devgate binary (default: $src_root/build/agent/devgate)
+  DEVGATE               the devgate binary (default: $src_root/build/devgate)
   FLOOR                 the floor binary (default: build tests/bench/floor.c with \${CC:-cc})
 
 Options:
@@ -201,7 +201,7 @@ if [ "$n1" -le "$n0" ] || [ "$n1" -gt 10240 ] || [ "$s1" -le 0 ] || [ "$s1" -gt 
 fi
 [ "$n1" = "$devices" ] || echo "bench: using $n1 devices (whole cycles of 20)" >&2
 
-: "${devgate:=$src_root/build/agent/devgate}"
+: "${devgate:=$src_root/build/devgate}"
 for t in umockdev-run valgrind python3; do
         command -v "$t" >/dev/null || {
                 echo "bench: $t is needed (apt-get install umockdev valgrind python3)" >&2
