@@ -24,7 +24,7 @@ verify_cost=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
 policy=$4 runs=${6:-20}
 setup=$(cd "$(dirname "$0")/../attest" && pwd)/kbs-setup.sh
 work=$(mktemp -d)
-trap 'for p in $kbs_pids; do kill "$p" 2>/dev/null; done; [ -n "${KEEP-}" ] || rm -rf "$work"' EXIT
+trap 'for p in $kbs_pids; do kill "$p" 2>/dev/null || :; done; [ -n "${KEEP-}" ] || rm -rf "$work"' EXIT
 cd "$work"
 
 . "$setup"
