@@ -15,6 +15,7 @@
 #include "config.h"
 #include "evidence.h"
 #include "fileio.h"
+#include "hex.h"
 #include "kbs-client.h"
 #include "log.h"
 #include "tpm-quote.h"
@@ -24,6 +25,7 @@ static void help(void) {
                "                      [--tee auto|tpm|tdx|snp] [--ca FILE] [--tcti TCTI]\n"
                "                      [--out FILE] [--timings] [--insecure --tee sample]\n"
                "       devgate attest --print-ak [--tcti TCTI]\n"
+               "       devgate attest --print-evidence [--report-data HEX] [--tcti TCTI]\n"
                "\n"
                "Proves to the attestation server (a Trustee KBS or devgate-kbs) what this\n"
                "guest is, with TPM, TDX or SEV-SNP evidence, and fetches the device policy\n"
@@ -44,6 +46,11 @@ static void help(void) {
                "     --timings         Print how long each step took, to stderr\n"
                "     --print-ak        Print the TPM attestation key's public key (PEM), the\n"
                "                       one the server's operator registers; no network\n"
+               "     --print-evidence  Print TPM evidence (a quote of PCRs 0-23, as sent to\n"
+               "                       the server), for the operator to record the PCRs of\n"
+               "                       this guest as reference values; no network\n"
+               "     --report-data HEX The quote's report data with --print-evidence, 1 to 64\n"
+               "                       bytes, zero-padded (default: 64 zero bytes)\n"
                "     --insecure        Allow --tee sample, evidence with no hardware behind\n"
                "                       it: for tests only\n"
                "  -h --help            Show this help\n"
@@ -190,36 +197,88 @@ int attest_fetch(const AttestArgs *a, char **ret, size_t *ret_size, char **ret_l
         return EXIT_OK;
 }
 
-/* The TPM is the one attestation would use: --tcti, else the config file's, else the
- * default. Nothing else of the config file is needed, or checked. */
-static int print_ak(const AttestArgs *a) {
-        _cleanup_tpm_ak_ TpmAk *ak = NULL;
-        _cleanup_free_ char *pem = NULL;
+/* The AK of the TPM attestation would use: --tcti, else the config file's, else the default.
+ * Nothing else of the config file is needed, or checked. Logs why it failed. */
+static int ak_open(const AttestArgs *a, TpmAk **ret) {
         const char *tcti = a->tcti;
         AttestConfig c;
         int r;
 
         attest_config_init(&c);
         if (!tcti && (a->config || access(ATTEST_CONFIG_DEFAULT, F_OK) >= 0)) {
-                if (attest_config_load(&c, a->config ?: ATTEST_CONFIG_DEFAULT) < 0)
-                        return EXIT_ERROR;
+                r = attest_config_load(&c, a->config ?: ATTEST_CONFIG_DEFAULT);
+                if (r < 0)
+                        return r;
                 tcti = c.tcti;
         }
         tcti = tcti ?: TPM_TCTI_DEFAULT;
-        r = tpm_ak_open(tcti, &ak);
+        r = tpm_ak_open(tcti, ret);
         if (r < 0)
                 log_error_errno(r, "Failed to create the attestation key in the TPM (%s): %m",
                                 tcti);
-        else if ((r = tpm_ak_public_pem(ak, &pem)) < 0)
-                log_error_errno(r, "Failed to export the attestation key: %m");
-        else
-                fputs(pem, stdout);
         attest_config_done(&c);
-        return r < 0 ? EXIT_ERROR : EXIT_OK;
+        return r;
+}
+
+static int print_ak(const AttestArgs *a) {
+        _cleanup_tpm_ak_ TpmAk *ak = NULL;
+        _cleanup_free_ char *pem = NULL;
+        int r;
+
+        if (ak_open(a, &ak) < 0)
+                return EXIT_ERROR;
+        r = tpm_ak_public_pem(ak, &pem);
+        if (r < 0)
+                return log_error_errno(r, "Failed to export the attestation key: %m"), EXIT_ERROR;
+        fputs(pem, stdout);
+        return EXIT_OK;
+}
+
+/* The evidence attestation would send, quoting report_data_hex (1 to 64 bytes in hex,
+ * zero-padded) instead of a server's challenge: what devgate-kbs-admin reads to record this
+ * guest's PCR values, after verifying the quote against the enrolled AK. */
+static int print_evidence(const AttestArgs *a, const char *report_data_hex) {
+        _cleanup_tpm_ak_ TpmAk *ak = NULL;
+        _cleanup_free_ char *json = NULL;
+        uint8_t report_data[TPM_REPORT_DATA_SIZE] = {};
+        size_t len = report_data_hex ? strlen(report_data_hex) : 0;
+        int r;
+
+        if (len % 2 != 0 || len > 2 * TPM_REPORT_DATA_SIZE || (report_data_hex && len == 0)) {
+                log_error("--report-data takes 1 to %d bytes in hex.", TPM_REPORT_DATA_SIZE);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < len / 2; i++) {
+                int hi = hex_digit_value(report_data_hex[2 * i]),
+                    lo = hex_digit_value(report_data_hex[2 * i + 1]);
+                if (hi < 0 || lo < 0) {
+                        log_error("--report-data takes 1 to %d bytes in hex, not '%s'.",
+                                  TPM_REPORT_DATA_SIZE, report_data_hex);
+                        return EXIT_USAGE;
+                }
+                report_data[i] = (uint8_t) (hi << 4 | lo);
+        }
+
+        if (ak_open(a, &ak) < 0)
+                return EXIT_ERROR;
+        r = tpm_quote(ak, report_data, &json);
+        if (r < 0)
+                return log_error_errno(r, "Failed to quote the PCRs: %m"), EXIT_ERROR;
+        if (printf("%s\n", json) < 0 || fflush(stdout) != 0)
+                return log_error_errno(-EIO, "Failed to write the evidence: %m"), EXIT_ERROR;
+        return EXIT_OK;
 }
 
 int cmd_attest(int argc, char *argv[]) {
-        enum { ARG_CA = 0x100, ARG_TCTI, ARG_TIMINGS, ARG_PRINT_AK, ARG_INSECURE };
+        enum {
+                ARG_CA = 0x100,
+                ARG_TCTI,
+                ARG_TIMINGS,
+                ARG_PRINT_AK,
+                ARG_INSECURE,
+                ARG_PRINT_EVIDENCE,
+                ARG_REPORT_DATA,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "config", required_argument, NULL, 'c' },
@@ -232,11 +291,13 @@ int cmd_attest(int argc, char *argv[]) {
                 { "timings", no_argument, NULL, ARG_TIMINGS },
                 { "print-ak", no_argument, NULL, ARG_PRINT_AK },
                 { "insecure", no_argument, NULL, ARG_INSECURE },
+                { "print-evidence", no_argument, NULL, ARG_PRINT_EVIDENCE },
+                { "report-data", required_argument, NULL, ARG_REPORT_DATA },
                 {},
         };
         _cleanup_free_ char *data = NULL;
-        const char *out = NULL;
-        bool want_ak = false;
+        const char *out = NULL, *report_data = NULL;
+        bool want_ak = false, want_evidence = false;
         AttestArgs a = {};
         struct stat st;
         size_t size;
@@ -277,6 +338,12 @@ int cmd_attest(int argc, char *argv[]) {
                 case ARG_INSECURE:
                         a.insecure = true;
                         break;
+                case ARG_PRINT_EVIDENCE:
+                        want_evidence = true;
+                        break;
+                case ARG_REPORT_DATA:
+                        report_data = optarg;
+                        break;
                 default:
                         return usage_error("attest ");
                 }
@@ -284,8 +351,18 @@ int cmd_attest(int argc, char *argv[]) {
                 fprintf(stderr, "devgate attest: unexpected argument '%s'\n", argv[optind]);
                 return usage_error("attest ");
         }
+        if (want_ak && want_evidence) {
+                fprintf(stderr, "devgate attest: --print-ak or --print-evidence, not both\n");
+                return usage_error("attest ");
+        }
+        if (report_data && !want_evidence) {
+                fprintf(stderr, "devgate attest: --report-data goes with --print-evidence\n");
+                return usage_error("attest ");
+        }
         if (want_ak)
                 return print_ak(&a);
+        if (want_evidence)
+                return print_evidence(&a, report_data);
         /* A device or a pipe would be replaced by a regular file: write those through
          * stdout instead. */
         if (out && stat(out, &st) >= 0 && !S_ISREG(st.st_mode)) {

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -30,7 +31,7 @@
 #define AK_RSA_BYTES     (AK_RSA_BITS / 8)
 /* A PEM RSA-2048 public key is 451 bytes; room for comments around it, and a bound on what
  * a stray large file in the directory makes the server read. */
-#define AK_FILE_SIZE_MAX (16 * 1024)
+#define AK_FILE_SIZE_MAX TPM_AK_FILE_SIZE_MAX
 /* Far more than any operator registers; Trustee stops at 100. */
 #define AK_SET_MAX       4096
 
@@ -172,15 +173,68 @@ static size_t count_pem_blocks(const char *text, size_t size) {
         return n;
 }
 
-/* Parses one AK file into ret. Errors set reason, naming the file. */
-static int load_ak_file(int dir_fd, const char *dir, const char *name, RegisteredAk *ret,
-                        char *reason, size_t reason_size) {
+/* Parses the text of one AK file into ret. Errors set reason, naming the file by label. */
+static int parse_ak_text(const char *text, size_t size, const char *label, RegisteredAk *ret,
+                         char *reason, size_t reason_size) {
         _cleanup_(EVP_PKEY_unrefp) EVP_PKEY *pkey = NULL;
         _cleanup_(BIO_freep) BIO *bio = NULL;
         _cleanup_(OPENSSL_freep) uint8_t *der = NULL;
-        _cleanup_free_ char *text = NULL;
-        size_t size, blocks;
+        size_t blocks;
         int len, r;
+
+        if (size > AK_FILE_SIZE_MAX)
+                return fail(-EINVAL, reason, reason_size,
+                            "'%s' is larger than %d bytes: not a PEM public key", label,
+                            AK_FILE_SIZE_MAX);
+
+        /* One key per file: a second one would be silently ignored by the PEM reader, and an
+         * operator who appended a key to a file would believe it registered. */
+        blocks = count_pem_blocks(text, size);
+        if (blocks == 0)
+                return fail(-EINVAL, reason, reason_size,
+                            "'%s' is not a PEM public key (no \"-----BEGIN\" line)", label);
+        if (blocks > 1)
+                return fail(-EINVAL, reason, reason_size,
+                            "'%s' holds %zu PEM blocks: an AK file holds one public key", label,
+                            blocks);
+
+        bio = BIO_new_mem_buf(text, (int) size);
+        if (!bio)
+                return fail(-ENOMEM, reason, reason_size, "out of memory");
+        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        ERR_clear_error();
+        if (!pkey)
+                return fail(-EINVAL, reason, reason_size,
+                            "'%s' is not a PEM public key (\"BEGIN PUBLIC KEY\")", label);
+        /* EVP_PKEY_RSA only: an RSA-PSS key could not verify the PKCS#1 v1.5 signatures the
+         * AK template makes. */
+        if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) != AK_RSA_BITS)
+                return fail(-EINVAL, reason, reason_size,
+                            "'%s' is a %d-bit %s key: an AK must be RSA-%d", label,
+                            EVP_PKEY_get_bits(pkey), EVP_PKEY_get0_type_name(pkey), AK_RSA_BITS);
+
+        len = i2d_PUBKEY(pkey, &der);
+        if (len <= 0) {
+                ERR_clear_error();
+                return fail(-ENOMEM, reason, reason_size, "cannot encode the key of '%s'", label);
+        }
+        r = ak_id_of_der(der, (size_t) len, ret->id);
+        if (r < 0)
+                return fail(r, reason, reason_size, "cannot hash the key of '%s'", label);
+
+        ret->der = TAKE_PTR(der);
+        ret->der_size = (size_t) len;
+        ret->pkey = TAKE_PTR(pkey);
+        return 0;
+}
+
+/* Parses one AK file into ret. Errors set reason, naming the file. */
+static int load_ak_file(int dir_fd, const char *dir, const char *name, RegisteredAk *ret,
+                        char *reason, size_t reason_size) {
+        _cleanup_free_ char *text = NULL;
+        char label[PATH_MAX];
+        size_t size;
+        int r;
 
         r = read_key_file(dir_fd, name, &text, &size);
         if (r == -EBADFD)
@@ -193,46 +247,22 @@ static int load_ak_file(int dir_fd, const char *dir, const char *name, Registere
         if (r < 0)
                 return fail(r, reason, reason_size, "cannot read '%s/%s': %s", dir, name,
                             strerror(-r));
+        snprintf(label, sizeof label, "%s/%s", dir, name);
+        return parse_ak_text(text, size, label, ret, reason, reason_size);
+}
 
-        /* One key per file: a second one would be silently ignored by the PEM reader, and an
-         * operator who appended a key to a file would believe it registered. */
-        blocks = count_pem_blocks(text, size);
-        if (blocks == 0)
-                return fail(-EINVAL, reason, reason_size,
-                            "'%s/%s' is not a PEM public key (no \"-----BEGIN\" line)", dir, name);
-        if (blocks > 1)
-                return fail(-EINVAL, reason, reason_size,
-                            "'%s/%s' holds %zu PEM blocks: an AK file holds one public key", dir,
-                            name, blocks);
+int tpm_ak_pem_parse(const char *text, size_t size, const char *label,
+                     char ret_id[static 2 * TPM_VERIFY_SHA256_SIZE + 1], char *reason,
+                     size_t reason_size) {
+        RegisteredAk ak = {};
+        int r;
 
-        bio = BIO_new_mem_buf(text, (int) size);
-        if (!bio)
-                return fail(-ENOMEM, reason, reason_size, "out of memory");
-        pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-        ERR_clear_error();
-        if (!pkey)
-                return fail(-EINVAL, reason, reason_size,
-                            "'%s/%s' is not a PEM public key (\"BEGIN PUBLIC KEY\")", dir, name);
-        /* EVP_PKEY_RSA only: an RSA-PSS key could not verify the PKCS#1 v1.5 signatures the
-         * AK template makes. */
-        if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) != AK_RSA_BITS)
-                return fail(-EINVAL, reason, reason_size,
-                            "'%s/%s' is a %d-bit %s key: an AK must be RSA-%d", dir, name,
-                            EVP_PKEY_get_bits(pkey), EVP_PKEY_get0_type_name(pkey), AK_RSA_BITS);
-
-        len = i2d_PUBKEY(pkey, &der);
-        if (len <= 0) {
-                ERR_clear_error();
-                return fail(-ENOMEM, reason, reason_size, "cannot encode the key of '%s/%s'", dir,
-                            name);
-        }
-        r = ak_id_of_der(der, (size_t) len, ret->id);
+        r = parse_ak_text(text, size, label, &ak, reason, reason_size);
         if (r < 0)
-                return fail(r, reason, reason_size, "cannot hash the key of '%s/%s'", dir, name);
-
-        ret->der = TAKE_PTR(der);
-        ret->der_size = (size_t) len;
-        ret->pkey = TAKE_PTR(pkey);
+                return r;
+        memcpy(ret_id, ak.id, sizeof ak.id);
+        EVP_PKEY_free(ak.pkey);
+        OPENSSL_free(ak.der);
         return 0;
 }
 

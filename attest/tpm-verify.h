@@ -32,6 +32,17 @@ static inline void tpm_ak_set_freep(TpmAkSet **set) {
 }
 #define _cleanup_tpm_ak_set_ _cleanup_(tpm_ak_set_freep)
 
+/* The largest AK file tpm_ak_set_load() reads. */
+#define TPM_AK_FILE_SIZE_MAX (16 * 1024)
+
+/* Checks the text of one AK file exactly as tpm_ak_set_load() checks each "*.pub" file (one
+ * PEM block, an RSA-2048 "PUBLIC KEY", at most TPM_AK_FILE_SIZE_MAX bytes) and gives its id,
+ * as TpmVerified.ak_id: what devgate-kbs-admin checks before it installs a key. label names
+ * the file in the reason. -EINVAL with reason set, -ENOMEM. */
+int tpm_ak_pem_parse(const char *text, size_t size, const char *label,
+                     char ret_id[static 2 * TPM_VERIFY_SHA256_SIZE + 1], char *reason,
+                     size_t reason_size);
+
 typedef struct TpmVerified {
         /* Lowercase hex SHA-256 of the AK's DER SubjectPublicKeyInfo: what access rules name. */
         char ak_id[2 * TPM_VERIFY_SHA256_SIZE + 1];

@@ -16,7 +16,7 @@ step "format check"
 clang-format --dry-run --Werror agent/*.c agent/*.h agent/lib/*.c agent/lib/*.h attest/*.c attest/*.h \
         tests/unit/*.c tests/device/*.c tests/bench/*.c tests/tpm/*.c tests/tpm/*.h \
         tests/fuzz/*.c tests/fuzz/*.h tests/attest/*.c tests/attest/*.h attest/server/*.c \
-        attest/server/*.h
+        attest/server/*.h attest/server/admin/*.c attest/server/admin/*.h
 
 step "build (gcc, warnings as errors) and test"
 rm -rf build-ci

@@ -70,13 +70,16 @@ static void help(void) {
                "                            (default 0: no limit)\n"
                "     --connection-timeout SEC\n"
                "                            Idle time before a connection is closed (default %u)\n"
+               "     --request-timeout SEC  Time a request may take in all, slow clients\n"
+               "                            included; 0: no limit (default %u)\n"
                "     --threads N            Worker threads (default 0: one per CPU)\n"
                "\n"
                "Exit status: 0 stopped by SIGTERM or SIGINT, 1 could not start or run,\n"
                "2 usage or configuration error, 3 an operator file is unreadable or invalid.\n"
                "See devgate-kbs(8).\n",
                KBS_PORT_DEFAULT, KBS_RESOURCE_SIZE_MAX_DEFAULT, KBS_SESSION_MAX_DEFAULT,
-               KBS_SESSION_TTL_DEFAULT, KBS_CONNECTION_MAX_DEFAULT, KBS_CONNECTION_TIMEOUT_DEFAULT);
+               KBS_SESSION_TTL_DEFAULT, KBS_CONNECTION_MAX_DEFAULT, KBS_CONNECTION_TIMEOUT_DEFAULT,
+               KBS_REQUEST_TIMEOUT_DEFAULT);
 }
 
 static int usage_error(void) {
@@ -103,6 +106,7 @@ static int parse_argv(int argc, char *argv[], KbsConfig *c, char **ret_config) {
                 "connection-max",
                 "per-ip-connection-max",
                 "connection-timeout",
+                "request-timeout",
                 "threads",
                 "resource-size-max",
         };
@@ -316,6 +320,7 @@ static int run(const KbsConfig *c) {
                 .connection_max = c->connection_max,
                 .per_ip_connection_max = c->per_ip_connection_max,
                 .connection_timeout = c->connection_timeout,
+                .request_timeout = c->request_timeout,
         };
 
         /* Blocked before the server's threads start, so that they inherit the mask and the

@@ -49,6 +49,7 @@ static const Setting settings[] = {
         NUMBER("connection-max", connection_max, 1, 1000000),
         NUMBER("per-ip-connection-max", per_ip_connection_max, 0, 1000000),
         NUMBER("connection-timeout", connection_timeout, 1, 3600),
+        NUMBER("request-timeout", request_timeout, 0, 3600),
         NUMBER("threads", threads, 0, 256),
         NUMBER("resource-size-max", resource_size_max, 1, 12U * 1024U * 1024U),
 };
@@ -60,6 +61,7 @@ void kbs_config_init(KbsConfig *c) {
                 .session_ttl = KBS_SESSION_TTL_DEFAULT,
                 .connection_max = KBS_CONNECTION_MAX_DEFAULT,
                 .connection_timeout = KBS_CONNECTION_TIMEOUT_DEFAULT,
+                .request_timeout = KBS_REQUEST_TIMEOUT_DEFAULT,
                 .resource_size_max = KBS_RESOURCE_SIZE_MAX_DEFAULT,
         };
 }

@@ -15,6 +15,7 @@
 #define KBS_SESSION_TTL_DEFAULT        300U
 #define KBS_CONNECTION_MAX_DEFAULT     1024U
 #define KBS_CONNECTION_TIMEOUT_DEFAULT 10U
+#define KBS_REQUEST_TIMEOUT_DEFAULT    30U
 #define KBS_RESOURCE_SIZE_MAX_DEFAULT  (1024U * 1024U)
 #define KBS_CONFIG_SIZE_MAX            (64U * 1024U)
 
@@ -35,7 +36,8 @@ typedef struct KbsConfig {
         unsigned connection_max;
         unsigned per_ip_connection_max;
         unsigned connection_timeout;
-        unsigned threads; /* 0: one per CPU */
+        unsigned request_timeout; /* 0: no limit */
+        unsigned threads;         /* 0: one per CPU */
         unsigned resource_size_max;
         /* Which settings were given, so that the file does not override a flag and does not
          * name one twice. */

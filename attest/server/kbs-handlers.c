@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "json-strict.h"
@@ -398,7 +399,7 @@ static int handle_attest(KbsServer *s, const KbsRequest *req, KbsReply *ret) {
                                          "RCAR handshake Attest failed: %s", session_error(r));
 
         kbs_reference_match_names(s->reference, &attested.reference, names, sizeof names);
-        r = kbs_token_issue(s->signer, tee, attested.ak_id, names, c.expires, &token);
+        r = kbs_token_issue(s->signer, c.id, tee, attested.ak_id, names, c.expires, &token);
         if (r < 0)
                 return kbs_reply_problem(ret, KBS_PROBLEM_INTERNAL, "error",
                                          "cannot sign the token: %s", strerror(-r));
@@ -417,6 +418,20 @@ static int handle_attest(KbsServer *s, const KbsRequest *req, KbsReply *ret) {
         return 200;
 }
 
+/* "Bearer TOKEN" (RFC 6750; the scheme in any case) to the session the token was issued for. */
+static int bearer_session(KbsServer *s, const char *authorization,
+                          char ret[static KBS_SESSION_ID_LEN + 1], char *why, size_t why_size) {
+        const char *token;
+
+        if (strncasecmp(authorization, "Bearer ", 7) != 0) {
+                snprintf(why, why_size, "the Authorization header is not \"Bearer TOKEN\"");
+                return -EBADMSG;
+        }
+        for (token = authorization + 7; *token == ' '; token++)
+                ;
+        return kbs_token_verify(s->signer, token, ret, why, why_size);
+}
+
 static int handle_resource(KbsServer *s, const KbsRequest *req, const char *name_path,
                            KbsReply *ret) {
         _cleanup_free_ uint8_t *data = NULL;
@@ -424,7 +439,8 @@ static int handle_resource(KbsServer *s, const KbsRequest *req, const char *name
         KbsResourceName name;
         KbsAttested a = {};
         KbsAccessRequest access;
-        char why[256];
+        const char *session_id = req->session_id;
+        char why[256], token_session[KBS_SESSION_ID_LEN + 1];
         size_t size;
         long rule;
         bool allowed;
@@ -435,13 +451,26 @@ static int handle_resource(KbsServer *s, const KbsRequest *req, const char *name
                 return kbs_reply_problem(ret, KBS_PROBLEM_INVALID_PATH, "bad-path",
                                          "Request path is invalid: %s", why);
 
-        if (!req->session_id)
+        /* A token, when one is sent, decides: a cookie does not make up for a bad one. It
+         * stands for the session it was issued to, whose tee-pubkey the answer is encrypted
+         * to, and goes when that session goes. */
+        if (req->authorization) {
+                r = bearer_session(s, req->authorization, token_session, why, sizeof why);
+                if (r == -ENOMEM || r == -EIO)
+                        return kbs_reply_problem(ret, KBS_PROBLEM_INTERNAL, "error", "%s", why);
+                if (r < 0)
+                        return kbs_reply_problem(ret, KBS_PROBLEM_TOKEN_NOT_FOUND,
+                                                 "unauthenticated",
+                                                 "Attestation Token not valid: %s", why);
+                session_id = token_session;
+        } else if (!session_id)
                 return kbs_reply_problem(ret, KBS_PROBLEM_TOKEN_NOT_FOUND, "unauthenticated",
                                          "Attestation Token not found: no " KBS_SESSION_COOKIE
-                                         " cookie: attest first");
-        if (kbs_session_id_valid(req->session_id))
-                memcpy(ret->session, req->session_id, sizeof ret->session);
-        r = kbs_session_get_attested(s->sessions, req->session_id, &a);
+                                         " cookie and no Authorization: Bearer token: attest "
+                                         "first");
+        if (kbs_session_id_valid(session_id))
+                memcpy(ret->session, session_id, sizeof ret->session);
+        r = kbs_session_get_attested(s->sessions, session_id, &a);
         if (r < 0)
                 return kbs_reply_problem(ret, KBS_PROBLEM_TOKEN_NOT_FOUND, "unauthenticated",
                                          "Attestation Token not found: %s", session_error(r));

@@ -30,8 +30,9 @@ typedef struct KbsServer {
 
 typedef struct KbsRequest {
         const char *method;
-        const char *path;       /* as on the wire, not percent-decoded */
-        const char *session_id; /* the kbs-session-id cookie, or NULL */
+        const char *path;          /* as on the wire, not percent-decoded */
+        const char *session_id;    /* the kbs-session-id cookie, or NULL */
+        const char *authorization; /* the Authorization header, or NULL */
         const char *body;
         size_t body_size;
 } KbsRequest;

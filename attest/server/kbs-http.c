@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,15 +11,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kbs-http.h"
 #include "log.h"
 #include "macro.h"
 
+/* A connection, for the request deadline: libmicrohttpd only times out connections that make
+ * no progress, so a client sending one byte every few seconds would hold one for ever. */
+typedef struct Conn Conn;
+struct Conn {
+        int fd;
+        uint64_t deadline_usec; /* CLOCK_MONOTONIC */
+        bool cut;               /* shut down by the watchdog, logged */
+        char client[INET6_ADDRSTRLEN + 1];
+        Conn *prev, *next;
+};
+
 struct KbsHttp {
         struct MHD_Daemon *daemon;
         KbsServer *server;
+        uint64_t request_timeout_usec; /* 0: no deadline, no watchdog */
+        /* The watchdog: one thread that shuts down the sockets of connections past their
+         * deadline. Conns are added and removed by libmicrohttpd's connection notifications
+         * under this lock, and libmicrohttpd closes a socket only after its "closed"
+         * notification has returned: the watchdog never shuts down a descriptor that was
+         * closed, let alone reused. */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        pthread_t watchdog;
+        bool watchdog_started, stopping;
+        uint64_t watchdog_wakes_usec; /* when it looks next; UINT64_MAX: when woken */
+        Conn *conns;
 };
 
 /* What one request has sent so far. */
@@ -124,12 +149,11 @@ static size_t append_escaped(char *buf, size_t pos, size_t size, const char *s, 
 }
 
 /* One line per request, written with one write() so that threads do not interleave. */
-static void log_request(struct MHD_Connection *c, const char *method, const char *url,
-                        const KbsReply *reply) {
-        char client[INET6_ADDRSTRLEN + 1], line[1400];
+static void log_line(const char *client, const char *method, const char *url,
+                     const KbsReply *reply) {
+        char line[1400];
         size_t pos;
 
-        client_address(c, client, sizeof client);
         pos = (size_t) snprintf(line, sizeof line, "devgate-kbs: client=%s method=", client);
         pos = append_escaped(line, pos, sizeof line, method, 16, false);
         pos += (size_t) snprintf(line + pos, sizeof line - pos, " path=");
@@ -143,6 +167,14 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
                 line[pos++] = '\n';
         }
         (void) !write(STDERR_FILENO, line, pos);
+}
+
+static void log_request(struct MHD_Connection *c, const char *method, const char *url,
+                        const KbsReply *reply) {
+        char client[INET6_ADDRSTRLEN + 1];
+
+        client_address(c, client, sizeof client);
+        log_line(client, method, url, reply);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, Request *r, const char *method,
@@ -260,6 +292,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                            .path = url,
                            .session_id = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
                                                                      KBS_SESSION_COOKIE),
+                           .authorization = MHD_lookup_connection_value(
+                                   c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
                            .body = r->body ?: "",
                            .body_size = r->size,
                    },
@@ -269,9 +303,159 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ok;
 }
 
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+/* The deadline runs from the connection's start, then from the end of each request: a client
+ * that keeps a connection alive is no slower for it, and the time it waits before its next
+ * request counts towards that one. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        KbsHttp *h = cls;
+        Conn *conn = *socket_context;
+
+        if (h->request_timeout_usec == 0)
+                return; /* no deadline, nothing to track */
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *info =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+                /* Without memory for it, the connection is served with the idle timeout
+                 * only. */
+                conn = info ? calloc(1, sizeof *conn) : NULL;
+                if (!conn)
+                        return;
+                conn->fd = info->connect_fd;
+                client_address(c, conn->client, sizeof conn->client);
+                pthread_mutex_lock(&h->lock);
+                conn->deadline_usec = now_usec() + h->request_timeout_usec;
+                conn->next = h->conns;
+                if (h->conns)
+                        h->conns->prev = conn;
+                h->conns = conn;
+                /* Deadlines only move later otherwise: this is the one thing that can come
+                 * before the watchdog's next look. */
+                if (conn->deadline_usec < h->watchdog_wakes_usec)
+                        pthread_cond_signal(&h->wake);
+                pthread_mutex_unlock(&h->lock);
+                *socket_context = conn;
+                return;
+        }
+
+        if (!conn)
+                return;
+        pthread_mutex_lock(&h->lock);
+        if (conn->prev)
+                conn->prev->next = conn->next;
+        else
+                h->conns = conn->next;
+        if (conn->next)
+                conn->next->prev = conn->prev;
+        pthread_mutex_unlock(&h->lock);
+        free(conn);
+        *socket_context = NULL;
+}
+
+static void *watchdog_main(void *p) {
+        KbsHttp *h = p;
+
+        pthread_mutex_lock(&h->lock);
+        while (!h->stopping) {
+                uint64_t now = now_usec(), next = UINT64_MAX;
+
+                for (Conn *conn = h->conns; conn; conn = conn->next) {
+                        if (conn->cut)
+                                continue;
+                        if (conn->deadline_usec > now) {
+                                next = conn->deadline_usec < next ? conn->deadline_usec : next;
+                                continue;
+                        }
+                        /* libmicrohttpd sees the connection end on its next read or write and
+                         * closes it in its own thread, as if the client had gone. */
+                        conn->cut = true;
+                        (void) shutdown(conn->fd, SHUT_RDWR);
+                        KbsReply timeout = { .status = 408, .verdict = "timeout" };
+                        snprintf(timeout.reason, sizeof timeout.reason,
+                                 "no complete request within %u s, connection closed",
+                                 (unsigned) (h->request_timeout_usec / 1000000U));
+                        log_line(conn->client, "-", "-", &timeout);
+                }
+
+                h->watchdog_wakes_usec = next;
+                if (next == UINT64_MAX)
+                        pthread_cond_wait(&h->wake, &h->lock);
+                else {
+                        struct timespec ts = {
+                                .tv_sec = (time_t) (next / 1000000U),
+                                .tv_nsec = (long) (next % 1000000U) * 1000L,
+                        };
+                        pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+                }
+        }
+        pthread_mutex_unlock(&h->lock);
+        return NULL;
+}
+
+static int watchdog_start(KbsHttp *h) {
+        pthread_condattr_t attr;
+        int r;
+
+        if (pthread_mutex_init(&h->lock, NULL) != 0)
+                return -ENOMEM;
+        /* The deadlines are on the monotonic clock, so is the wait for them. */
+        r = pthread_condattr_init(&attr);
+        if (r == 0)
+                r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (r == 0)
+                r = pthread_cond_init(&h->wake, &attr);
+        pthread_condattr_destroy(&attr);
+        if (r != 0) {
+                pthread_mutex_destroy(&h->lock);
+                return -r;
+        }
+        if (h->request_timeout_usec == 0)
+                return 0;
+        r = pthread_create(&h->watchdog, NULL, watchdog_main, h);
+        if (r != 0) {
+                pthread_cond_destroy(&h->wake);
+                pthread_mutex_destroy(&h->lock);
+                return -r;
+        }
+        h->watchdog_started = true;
+        return 0;
+}
+
+/* After the daemon stopped: every connection is closed and its Conn freed by then. */
+static void watchdog_stop(KbsHttp *h) {
+        if (h->watchdog_started) {
+                pthread_mutex_lock(&h->lock);
+                h->stopping = true;
+                pthread_cond_signal(&h->wake);
+                pthread_mutex_unlock(&h->lock);
+                pthread_join(h->watchdog, NULL);
+        }
+        pthread_cond_destroy(&h->wake);
+        pthread_mutex_destroy(&h->lock);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
+        KbsHttp *h = cls;
+        const union MHD_ConnectionInfo *info;
         Request *r = *con_cls;
+
+        info = h->request_timeout_usec > 0
+                       ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT)
+                       : NULL;
+        if (info && info->socket_context) {
+                Conn *conn = info->socket_context;
+                pthread_mutex_lock(&h->lock);
+                conn->deadline_usec = now_usec() + h->request_timeout_usec;
+                pthread_mutex_unlock(&h->lock);
+        }
+
         if (!r)
                 return;
         free(r->body);
@@ -319,6 +503,11 @@ int kbs_http_start(KbsServer *server, const KbsHttpOptions *o, KbsHttp **ret, ui
         if (!h)
                 return -ENOMEM;
         h->server = server;
+        h->request_timeout_usec = (uint64_t) o->request_timeout * 1000000U;
+        h->watchdog_wakes_usec = UINT64_MAX;
+        r = watchdog_start(h);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the request watchdog: %m");
 
         flags |= MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
         if (o->cert_pem)
@@ -329,7 +518,7 @@ int kbs_http_start(KbsServer *server, const KbsHttpOptions *o, KbsHttp **ret, ui
                  * in "value", their closure in "ptr_value". */
                 { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) (uintptr_t) mhd_logger, NULL },
                 { MHD_OPTION_SOCK_ADDR, 0, &address },
-                { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) (uintptr_t) on_completed, NULL },
+                { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) (uintptr_t) on_completed, h },
                 { MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) (uintptr_t) no_unescape, NULL },
                 { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) (uintptr_t) on_target, NULL },
                 { MHD_OPTION_CONNECTION_LIMIT, (intptr_t) o->connection_max, NULL },
@@ -338,6 +527,7 @@ int kbs_http_start(KbsServer *server, const KbsHttpOptions *o, KbsHttp **ret, ui
                 { MHD_OPTION_THREAD_POOL_SIZE, (intptr_t) o->threads, NULL },
                 /* Strict parsing of requests (no bare LF, no whitespace before colons...). */
                 { MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL },
+                { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) (uintptr_t) on_connection, h },
                 /* The TLS options last: without TLS, the array ends here. */
                 { o->cert_pem ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *) o->key_pem },
                 { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) o->cert_pem },
@@ -349,11 +539,13 @@ int kbs_http_start(KbsServer *server, const KbsHttpOptions *o, KbsHttp **ret, ui
         daemon_running = false;
         h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, options,
                                      MHD_OPTION_END);
-        if (!h->daemon)
+        if (!h->daemon) {
+                watchdog_stop(h);
                 return log_error_errno(-EIO,
                                        "Failed to start the HTTP%s server on %s port %u (see the "
                                        "libmicrohttpd message above).",
                                        o->cert_pem ? "S" : "", o->listen, o->port);
+        }
         daemon_running = true;
 
         info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -366,6 +558,7 @@ KbsHttp *kbs_http_stop(KbsHttp *h) {
         if (!h)
                 return NULL;
         MHD_stop_daemon(h->daemon);
+        watchdog_stop(h);
         free(h);
         return NULL;
 }

@@ -6,7 +6,8 @@
 #include "kbs-handlers.h"
 
 /* The HTTP(S) front of devgate-kbs, on libmicrohttpd: bodies limited before they are read,
- * idle connections timed out, the number of connections capped, one log line per request. */
+ * idle connections timed out, slow requests cut off, the number of connections capped, one
+ * log line per request. */
 
 typedef struct KbsHttpOptions {
         const char *listen;   /* an IPv4 or IPv6 address; "::" listens on both */
@@ -17,6 +18,9 @@ typedef struct KbsHttpOptions {
         unsigned connection_max;
         unsigned per_ip_connection_max; /* 0: no limit */
         unsigned connection_timeout;    /* seconds without progress before a connection goes */
+        /* Seconds a request may take in all, from the connection's start or the end of the
+         * previous request on it to the last byte of the answer; 0: no limit. */
+        unsigned request_timeout;
 } KbsHttpOptions;
 
 typedef struct KbsHttp KbsHttp;

@@ -15,8 +15,7 @@
 
 #define POLICY_FILE_SIZE_MAX  (1024U * 1024U)
 #define POLICY_JSON_DEPTH_MAX 8
-/* Accepted values per PCR: a handful of firmware or kernel versions in flight at once. */
-#define PCR_VALUES_MAX        64
+#define PCR_VALUES_MAX        KBS_PCR_VALUES_MAX
 #define ACCESS_RULES_MAX      4096
 
 typedef struct ReferenceSet {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,8 @@ static int add(json_object *o, const char *name, json_object *value) {
         return 0;
 }
 
-int kbs_token_issue(KbsTokenSigner *s, KbsTee tee, const char *ak_id, const char *reference_names,
-                    time_t expires, char **ret) {
+int kbs_token_issue(KbsTokenSigner *s, const char *session_id, KbsTee tee, const char *ak_id,
+                    const char *reference_names, time_t expires, char **ret) {
         _cleanup_(json_object_putp) json_object *header = json_object_new_object();
         _cleanup_(json_object_putp) json_object *claims = json_object_new_object();
         _cleanup_free_ char *h = NULL, *c = NULL, *input = NULL, *sig_b64 = NULL;
@@ -114,6 +115,8 @@ int kbs_token_issue(KbsTokenSigner *s, KbsTee tee, const char *ak_id, const char
                 r = add(claims, "iat", json_object_new_int64((int64_t) time(NULL)));
         if (r >= 0)
                 r = add(claims, "exp", json_object_new_int64((int64_t) expires));
+        if (r >= 0)
+                r = add(claims, "sid", json_object_new_string(session_id));
         if (r >= 0)
                 r = add(claims, "tee", json_object_new_string(kbs_tee_to_string(tee)));
         if (r >= 0 && ak_id && ak_id[0])
@@ -155,5 +158,133 @@ int kbs_token_issue(KbsTokenSigner *s, KbsTee tee, const char *ak_id, const char
         if (asprintf(&token, "%s.%s", input, sig_b64) < 0)
                 return -ENOMEM;
         *ret = token;
+        return 0;
+}
+
+/* The JWS signature r || s back into what OpenSSL verifies. */
+static int verify_es256(EVP_PKEY *key, const char *input, size_t input_size, const uint8_t *sig,
+                        size_t sig_size) {
+        _cleanup_(md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *ecdsa = ECDSA_SIG_new();
+        _cleanup_free_ uint8_t *der = NULL;
+        BIGNUM *r, *s;
+        int der_size, ok;
+
+        if (sig_size != 2 * ES256_COORDINATE_SIZE)
+                return -EKEYREJECTED;
+        if (!ctx || !ecdsa)
+                return -ENOMEM;
+        r = BN_bin2bn(sig, ES256_COORDINATE_SIZE, NULL);
+        s = BN_bin2bn(sig + ES256_COORDINATE_SIZE, ES256_COORDINATE_SIZE, NULL);
+        if (!r || !s || ECDSA_SIG_set0(ecdsa, r, s) != 1) {
+                BN_free(r);
+                BN_free(s);
+                return -ENOMEM;
+        }
+        der_size = i2d_ECDSA_SIG(ecdsa, &der);
+        if (der_size <= 0)
+                return -ENOMEM;
+        if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) != 1)
+                return -EIO;
+        ok = EVP_DigestVerify(ctx, der, (size_t) der_size, (const uint8_t *) input, input_size);
+        /* A bad signature leaves errors in OpenSSL's queue: expected here. */
+        ERR_clear_error();
+        return ok == 1 ? 0 : -EKEYREJECTED;
+}
+
+/* One part of the token: base64url, then (for header and claims) a strict JSON object. */
+static int decode_part(const char *part, size_t len, uint8_t **ret, size_t *ret_size) {
+        int r = base64url_decode(part, len, ret, ret_size);
+        return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
+}
+
+static int parse_part(const char *part, size_t len, json_object **ret) {
+        _cleanup_free_ uint8_t *text = NULL;
+        char why[128];
+        size_t size;
+        int r;
+
+        r = decode_part(part, len, &text, &size);
+        if (r < 0)
+                return r;
+        r = json_parse_strict((const char *) text, size, 4, ret, why, sizeof why);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(*ret, json_type_object)) {
+                json_object_put(*ret);
+                *ret = NULL;
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static const char *string_member(json_object *o, const char *name) {
+        json_object *v;
+        return json_object_object_get_ex(o, name, &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+int kbs_token_verify(KbsTokenSigner *s, const char *token,
+                     char ret_session_id[static KBS_SESSION_ID_LEN + 1], char *reason,
+                     size_t reason_size) {
+        static const char *const header_members[] = { "alg", "typ", NULL };
+        _cleanup_(json_object_putp) json_object *header = NULL, *claims = NULL;
+        _cleanup_free_ uint8_t *sig = NULL;
+        const char *dot1, *dot2, *alg, *iss, *sid;
+        json_object *exp;
+        size_t len = strnlen(token, KBS_TOKEN_LEN_MAX + 1), sig_size;
+        int r;
+
+        dot1 = memchr(token, '.', len);
+        dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - token)) : NULL;
+        if (len > KBS_TOKEN_LEN_MAX || !dot2 ||
+            memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - token))) {
+                snprintf(reason, reason_size, "not a JWT of three parts of at most %u bytes",
+                         KBS_TOKEN_LEN_MAX);
+                return -EBADMSG;
+        }
+
+        /* Only the one header this server writes: an "alg" the client chose is never
+         * followed. */
+        r = parse_part(token, (size_t) (dot1 - token), &header);
+        if (r >= 0 && (json_unknown_member(header, header_members) ||
+                       !(alg = string_member(header, "alg")) || !streq(alg, "ES256")))
+                r = -EBADMSG;
+        if (r < 0) {
+                snprintf(reason, reason_size,
+                         "the token's header is not {\"alg\": \"ES256\", "
+                         "\"typ\": \"JWT\"}");
+                return r == -ENOMEM ? r : -EBADMSG;
+        }
+
+        r = decode_part(dot2 + 1, len - (size_t) (dot2 + 1 - token), &sig, &sig_size);
+        if (r >= 0)
+                r = verify_es256(s->key, token, (size_t) (dot2 - token), sig, sig_size);
+        if (r == -ENOMEM || r == -EIO) {
+                snprintf(reason, reason_size, "cannot verify the token: %s", strerror(-r));
+                return r;
+        }
+        if (r < 0) {
+                snprintf(reason, reason_size,
+                         "the token's signature does not verify (issued by another process, or "
+                         "altered)");
+                return -EKEYREJECTED;
+        }
+
+        /* Signed by this process: what it says was written here. Checked all the same. */
+        r = parse_part(dot1 + 1, (size_t) (dot2 - dot1 - 1), &claims);
+        if (r < 0 || !(iss = string_member(claims, "iss")) || !streq(iss, "devgate-kbs") ||
+            !(sid = string_member(claims, "sid")) || !kbs_session_id_valid(sid) ||
+            !json_object_object_get_ex(claims, "exp", &exp) ||
+            !json_object_is_type(exp, json_type_int)) {
+                snprintf(reason, reason_size, "the token's claims are not this server's");
+                return r == -ENOMEM ? r : -EBADMSG;
+        }
+        if (json_object_get_int64(exp) <= (int64_t) time(NULL)) {
+                snprintf(reason, reason_size, "the token expired (with its session)");
+                return -ETIME;
+        }
+        memcpy(ret_session_id, sid, KBS_SESSION_ID_LEN + 1);
         return 0;
 }

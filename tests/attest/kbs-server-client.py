@@ -9,7 +9,8 @@ usage: kbs-server-client.py WORKDIR
 WORKDIR holds what test-kbs-server.sh made: ca.pem, key.jwk, resources/, reference.json, the
 software AKs ak.key (registered) and other-ak.key (not), the servers' port files (port-main:
 --insecure-sample; port-strict: without it; port-small: --session-max 3, --session-ttl 2,
---connection-timeout 2) and their logs (main.log, ...).
+--connection-timeout 2; port-slow: --request-timeout 3, --connection-timeout 10) and their logs
+(main.log, ...).
 """
 import base64
 import hashlib
@@ -542,8 +543,22 @@ def test_tpm():
 
 def test_oversized():
     t = "oversized body (Content-Length)"
-    r = request("main", "POST", "/kbs/v0/auth", "x" * (64 * 1024 + 1))
-    expect_problem(r, 413, "PayloadTooLarge", r"larger than 65536", t)
+    # The server answers 413 as soon as it has the headers and closes without reading the
+    # body: whether the client still reads the answer or first fails to write the rest of
+    # the body is a race on the client's side. Either way the server must have answered
+    # 413, which its log says.
+    with open(os.path.join(WORK, "main.log"), errors="replace") as f:
+        answered_before = f.read().count(" path=/kbs/v0/auth session=- status=413 ")
+    try:
+        r = request("main", "POST", "/kbs/v0/auth", "x" * (64 * 1024 + 1))
+        expect_problem(r, 413, "PayloadTooLarge", r"larger than 65536", t)
+    except (ssl.SSLError, ConnectionError) as e:
+        ok(True, "%s: 413 PayloadTooLarge (# connection closed before the body was all "
+           "written: %s)" % (t, type(e).__name__))
+    time.sleep(0.2)
+    with open(os.path.join(WORK, "main.log"), errors="replace") as f:
+        answered = f.read().count(" path=/kbs/v0/auth session=- status=413 ")
+    ok(answered == answered_before + 1, "%s: the server logged its 413" % t)
     check_alive(t)
 
     t = "oversized body announced, not sent"
@@ -677,6 +692,170 @@ def test_sessions():
     check_alive(t, "small")
 
 
+def bearer(token, scheme="Bearer"):
+    return {"Authorization": "%s %s" % (scheme, token)}
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def attested_token(server="main"):
+    session, nonce, _ = auth(server)
+    r = request(server, "POST", "/kbs/v0/attest", sample_attestation(nonce), cookie=session)
+    return session, (r.json()["token"] if r.status == 200 else "")
+
+
+def test_bearer():
+    with open(os.path.join(WORK, "resources", RESOURCE), "rb") as f:
+        expected = f.read()
+    path = "/kbs/v0/resource/" + RESOURCE
+
+    t = "Bearer token instead of the cookie"
+    session, token = attested_token()
+    r = request("main", "GET", path, headers=bearer(token))
+    rc, out, err = jose_decrypt(r.body)
+    ok(r.status == 200 and rc == 0 and out == expected,
+       "%s: served, encrypted to the session's tee-pubkey" % t, r)
+    claims = b64url_json(token.split(".")[1]) if token else {}
+    ok(claims.get("sid") == session, "%s: the token names its session" % t, claims)
+    r = request("main", "GET", path, headers=bearer(token, "bearer"))
+    ok(r.status == 200, "%s: the scheme in any case" % t, r)
+    r = request("main", "GET", path, cookie="0" * 32, headers=bearer(token))
+    ok(r.status == 200, "%s: the token wins over another cookie" % t, r)
+
+    t = "Bearer token: access rules still apply"
+    r = request("main", "GET", "/kbs/v0/resource/default/devgate-policy/tpm-only",
+                headers=bearer(token))
+    expect_problem(r, 403, "PolicyDeny", r"denies", t)
+
+    t = "Bearer token with altered claims"
+    other, _ = attested_token()
+    h, c, sig = token.split(".")
+    forged = dict(claims, sid=other)
+    r = request("main", "GET", path,
+                headers=bearer(".".join([h, b64url(json.dumps(forged).encode()), sig])))
+    expect_problem(r, 401, "TokenNotFound", r"signature does not verify", t)
+
+    t = "Bearer token with alg none"
+    none = b64url(b'{"alg":"none","typ":"JWT"}')
+    r = request("main", "GET", path, headers=bearer(".".join([none, c, ""])))
+    expect_problem(r, 401, "TokenNotFound", r"header is not", t)
+    r = request("main", "GET", path, headers=bearer(".".join([none, c, sig])))
+    expect_problem(r, 401, "TokenNotFound", r"header is not", t + " and a signature")
+
+    t = "Bearer token of another server"
+    _, r = tpm_session(reference_pcrs("known-good"), server="strict")
+    strict_token = r.json().get("token", "") if r.status == 200 else ""
+    r = request("main", "GET", path, headers=bearer(strict_token))
+    expect_problem(r, 401, "TokenNotFound", r"signature does not verify", t)
+
+    t = "a bad Bearer token and a good cookie"
+    r = request("main", "GET", path, cookie=session, headers=bearer(token[:-4] + "AAAA"))
+    expect_problem(r, 401, "TokenNotFound", r"not valid", t + ": the token decides")
+
+    for t, value in [("garbage", "Bearer abc"), ("empty", "Bearer "),
+                     ("two parts", "Bearer a.b"), ("four parts", "Bearer a.b.c.d"),
+                     ("Basic", "Basic dXNlcjpwdw=="),
+                     ("too long", "Bearer " + "a" * 5000 + ".b.c")]:
+        r = request("main", "GET", path, headers={"Authorization": value})
+        expect_problem(r, 401, "TokenNotFound", r"not valid", "Authorization: %s" % t)
+    check_alive("bad Authorization headers")
+
+    t = "Bearer token of an evicted session"
+    _, token = attested_token("small")
+    for _ in range(4):
+        auth("small")
+    r = request("small", "GET", path, headers=bearer(token))
+    expect_problem(r, 401, "TokenNotFound", r"unknown session", t)
+
+    t = "Bearer token past its exp"
+    _, token = attested_token("small")
+    time.sleep(2.5)
+    r = request("small", "GET", path, headers=bearer(token))
+    expect_problem(r, 401, "TokenNotFound", r"token expired", t)
+
+    with open(os.path.join(WORK, "main.log"), errors="replace") as f:
+        log = f.read()
+    ok(" session=%s status=200 verdict=served " % session in log,
+       "Bearer token: the log names the token's session")
+
+
+def trickle(server, head, body, seconds):
+    """Sends head at once, then body one byte a second, for at most `seconds`, checking that
+    another client is served meanwhile. Returns (seconds until the server closed the
+    connection or None, bytes of body sent, whether the other client was served)."""
+    served = False
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port(server)), timeout=10) as s:
+        with CONTEXT.wrap_socket(s, server_hostname="127.0.0.1") as tls:
+            tls.sendall(head)
+            for sent in range(len(body)):
+                if time.monotonic() - start > seconds:
+                    return None, sent, served
+                try:
+                    tls.sendall(body[sent:sent + 1])
+                    # Waits a second for an answer the server should not give: the pause
+                    # between two bytes, and how a close shows.
+                    tls.settimeout(1.0)
+                    closed = tls.recv(1) == b""
+                except socket.timeout:
+                    closed = False
+                except (ConnectionError, ssl.SSLError):
+                    closed = True
+                if closed:
+                    return time.monotonic() - start, sent, served
+                if sent == 1:
+                    served = alive(server)
+    return None, len(body), served
+
+
+def test_slow_clients():
+    body = json.dumps({"version": "0.4.0", "tee": "sample", "extra-params": ""}).encode()
+
+    t = "slow body, a byte a second (request timeout 3 s)"
+    head = (b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    closed, sent, served = trickle("slow", head, body, 15)
+    ok(closed is not None and 2.5 <= closed <= 6 and sent < len(body),
+       "%s: cut off after %s s, %d of %d bytes sent" % (
+           t, "%.1f" % closed if closed else "no", sent, len(body)))
+    ok(served, "%s: another client is served meanwhile" % t)
+    check_alive(t, "slow")
+
+    t = "slow headers, a byte a second"
+    closed, sent, served = trickle("slow", b"", b"POST /kbs/v0/auth HTTP/1.1\r\nHost: " +
+                                   b"x" * 40, 15)
+    ok(closed is not None and 2.5 <= closed <= 6,
+       "%s: cut off after %s s, before the idle timeout (10 s)" % (
+           t, "%.1f" % closed if closed else "no"))
+    ok(served, "%s: another client is served meanwhile" % t)
+
+    t = "a kept-alive connection slower than the timeout in all"
+    conn = http.client.HTTPSConnection("127.0.0.1", port("slow"), context=CONTEXT, timeout=10)
+    statuses = []
+    try:
+        for _ in range(3):
+            conn.request("POST", "/kbs/v0/auth", body=body,
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            statuses.append(r.status)
+            time.sleep(1.5)
+    except (OSError, http.client.HTTPException) as e:
+        statuses.append(repr(e))
+    finally:
+        conn.close()
+    ok(statuses == [200, 200, 200],
+       "%s: each request has its own deadline" % t, statuses)
+
+    with open(os.path.join(WORK, "slow.log"), errors="replace") as f:
+        log = f.read()
+    ok(log.count(" status=408 verdict=timeout reason=\"no complete request within 3 s, "
+                 "connection closed\"") == 2,
+       "slow clients: each cut-off is logged once", log[-2000:])
+
+
 def test_log():
     with open(os.path.join(WORK, "main.log"), errors="replace") as f:
         lines = [l for l in f if l.startswith("devgate-kbs: client=")]
@@ -693,7 +872,7 @@ def test_log():
 
 def main():
     for test in [test_happy_path, test_bad_auth, test_bad_attest, test_tpm, test_oversized,
-                 test_resources, test_sessions, test_log]:
+                 test_resources, test_sessions, test_bearer, test_slow_clients, test_log]:
         print("# " + test.__name__)
         try:
             test()

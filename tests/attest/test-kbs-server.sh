@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # devgate-kbs over HTTPS on loopback, against kbs-server-client.py (Python's standard library
 # and jose, nothing of devgate's): the protocol with "sample" evidence and every bad input.
-# Three servers: "main" with --insecure-sample, "strict" without it, "small" with a cap of 3
-# sessions living 2 s and a 2 s connection timeout. Then the start-up checks: bad flags, bad
+# Four servers: "main" with --insecure-sample, "strict" without it, "small" with a cap of 3
+# sessions living 2 s and a 2 s connection timeout, "slow" with a 3 s request timeout. Then the start-up checks: bad flags, bad
 # operator files, each with its documented exit status. Skips (77) without jose.
 #
 # usage: test-kbs-server.sh DEVGATE-KBS KBS-SERVER-CLIENT.py
@@ -92,6 +92,7 @@ start() { # start NAME FLAGS...: a server whose port lands in port-NAME, log in 
 start main --insecure-sample --trusted-aks aks --reference reference.json
 start strict --trusted-aks aks --reference reference.json
 start small --insecure-sample --reference reference.json --session-max 3 --session-ttl 2 --connection-timeout 2
+start slow --insecure-sample --reference reference.json --request-timeout 3 --connection-timeout 10
 
 python3 "$client" "$work" >client.tap
 status=$?
@@ -130,6 +131,7 @@ check "unknown flag: exit 2" exits 2 "$kbs" --frobnicate
 check "HTTPS without --cert: exit 2" exits 2 "$kbs" --port 0
 check "--insecure-http with --cert: exit 2" exits 2 "$kbs" --insecure-http --cert server.pem
 check "bad --session-max: exit 2" exits 2 "$kbs" --insecure-http --session-max 0
+check "bad --request-timeout: exit 2" exits 2 "$kbs" --insecure-http --request-timeout 3601
 check "bad --listen: exit 2" exits 2 "$kbs" --insecure-http --listen localhost
 check "bad port: exit 2" exits 2 "$kbs" --insecure-http --port 70000
 
@@ -180,7 +182,7 @@ pids=""
 check "the stop is logged" grep -q 'Stopping (signal 15)' main.log
 check "no sanitizer report in the server logs" \
         exits 1 grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' main.log strict.log \
-        small.log conf.log
+        small.log slow.log conf.log
 
 echo "1..$t"
 [ $status -eq 0 ] && [ $failed -eq 0 ]
