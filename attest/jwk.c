@@ -133,7 +133,7 @@ int jwk_to_public_key(json_object *jwk, EVP_PKEY **ret) {
                                        JWK_P256_COORDINATE_SIZE);
 
         /* Spelled right: what is left to check is the point itself, which the JWE code's
-         * importer does for every key it reads (on the curve, full public key check). */
+         * importer does for every key it reads (on the curve, not the point at infinity). */
         r = jwe_jwk_to_pkey(jwk, &pkey, reason, sizeof reason);
         if (r == -ENOMEM)
                 return r;

@@ -23,6 +23,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "base64.h"
+#include "fileio.h"
 #include "json-strict.h"
 #include "log.h"
 #include "tpm-verify.h"
@@ -125,8 +126,6 @@ static int ak_id_of_der(const uint8_t *der, size_t size, char ret[2 * TPM_VERIFY
  * FIFO named "*.pub" cannot hang the server at start: only regular files are read. */
 static int read_key_file(int dir_fd, const char *name, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
         struct stat st;
 
         /* Symbolic links are followed, as Trustee does: configuration management often links
@@ -138,29 +137,7 @@ static int read_key_file(int dir_fd, const char *name, char **ret, size_t *ret_s
                 return negative_errno();
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        if (st.st_size > AK_FILE_SIZE_MAX)
-                return -EFBIG;
-
-        /* One byte more than allowed: a file that grew since fstat() is noticed. */
-        buf = malloc(AK_FILE_SIZE_MAX + 2);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + size, AK_FILE_SIZE_MAX + 1 - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > AK_FILE_SIZE_MAX)
-                        return -EFBIG;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
+        return read_full_fd(fd, AK_FILE_SIZE_MAX, ret, ret_size);
 }
 
 static size_t count_pem_blocks(const char *text, size_t size) {

@@ -66,6 +66,21 @@ int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         return 0;
 }
 
+int write_full(int fd, const void *data, size_t size) {
+        const char *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
 int write_file_atomic(const char *path, const char *data, size_t size, int mode) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -77,16 +92,7 @@ int write_file_atomic(const char *path, const char *data, size_t size, int mode)
         if (fd < 0)
                 return negative_errno();
 
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, data + done, size - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = negative_errno();
-                        break;
-                }
-                done += (size_t) n;
-        }
+        r = write_full(fd, data, size);
         if (r == 0 && fsync(fd) < 0)
                 r = negative_errno();
         if (r == 0 && rename(tmp, path) < 0)

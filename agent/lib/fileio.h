@@ -10,6 +10,9 @@ int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_si
 /* The same for a file already open, from its current offset. */
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
 
+/* Writes all of data to fd, across short writes and EINTR. */
+int write_full(int fd, const void *data, size_t size);
+
 /* Replaces a file atomically: written to a temporary file beside it, then renamed. */
 int write_file_atomic(const char *path, const char *data, size_t size, int mode);
 

@@ -439,14 +439,9 @@ static int measure_log_append(MeasureLog *l, const Record *records, size_t n_rec
         if (r < 0)
                 return r;
 
-        for (size_t done = 0; done < len;) {
-                ssize_t n = write(l->fd, text + done, len - done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                done += (size_t) n;
-        }
+        r = write_full(l->fd, text, len);
+        if (r < 0)
+                return r;
         if (fsync(l->fd) < 0 && errno != EINVAL)
                 return negative_errno();
         l->next_recnum += n_records;

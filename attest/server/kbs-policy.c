@@ -119,7 +119,7 @@ static int check_members(Parser *p, json_object *o, const char *const *allowed, 
         return 0;
 }
 
-static bool valid_name(const char *s, size_t max) {
+bool kbs_policy_name_valid(const char *s, size_t max) {
         size_t n = 0;
         for (; s[n]; n++)
                 if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
@@ -243,7 +243,7 @@ int kbs_reference_load(const char *path, KbsReference **ret, char *reason, size_
                 size_t saved = path_push(&p, ".\"%.64s\"", name);
                 ReferenceSet *s = &ref->sets[ref->n_sets];
 
-                if (!valid_name(name, KBS_POLICY_NAME_MAX))
+                if (!kbs_policy_name_valid(name, KBS_POLICY_NAME_MAX))
                         return fail(&p, "a set name is 1 to %u letters, digits, '.', '_', '-'",
                                     KBS_POLICY_NAME_MAX);
                 s->name = strdup(name);
@@ -361,7 +361,7 @@ static int parse_resource_pattern(Parser *p, const char *s, AccessRule *rule) {
         for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
                 if (n >= 3)
                         return fail(p, "expected REPOSITORY/TYPE/TAG (three parts)");
-                if (!streq(tok, "*") && !valid_name(tok, KBS_POLICY_NAME_MAX * 2))
+                if (!streq(tok, "*") && !kbs_policy_name_valid(tok, KBS_POLICY_NAME_MAX * 2))
                         return fail(p,
                                     "\"%.64s\" is neither \"*\" nor a name of letters, "
                                     "digits, '.', '_', '-'",

@@ -31,10 +31,13 @@
 
 #define KBS_REFERENCE_SETS_MAX 256
 #define KBS_POLICY_NAME_MAX    64
-#define KBS_PCR_COUNT          24
-#define KBS_PCR_SIZE           32
+
+/* A set or resource-part name: 1 to max of letters, digits, '.', '_' and '-', not "." or "..". */
+bool kbs_policy_name_valid(const char *s, size_t max);
+#define KBS_PCR_COUNT      24
+#define KBS_PCR_SIZE       32
 /* Accepted values per PCR: a handful of firmware or kernel versions in flight at once. */
-#define KBS_PCR_VALUES_MAX     64
+#define KBS_PCR_VALUES_MAX 64
 
 /* The sets some evidence matched, by their index in the reference file. */
 typedef struct KbsReferenceMatch {

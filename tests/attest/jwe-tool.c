@@ -20,47 +20,6 @@
 
 #define JWK_SIZE_MAX (64 * 1024)
 
-static int read_stdin(size_t max, uint8_t **ret, size_t *ret_size) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t size = 0;
-
-        /* One byte more than allowed, to tell "too large" from "just fits". */
-        buf = malloc(max + 2);
-        if (!buf)
-                return -ENOMEM;
-        while (size <= max) {
-                ssize_t n = read(STDIN_FILENO, buf + size, max + 1 - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        if (size > max)
-                return -EFBIG;
-        buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
-static int write_all(const void *data, size_t size) {
-        const uint8_t *p = data;
-
-        while (size > 0) {
-                ssize_t n = write(STDOUT_FILENO, p, size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                p += n;
-                size -= (size_t) n;
-        }
-        return 0;
-}
-
 static int load_jwk(const char *path, EVP_PKEY **ret) {
         _cleanup_free_ char *text = NULL;
         json_object *jwk = NULL;
@@ -101,7 +60,8 @@ int main(int argc, char *argv[]) {
         if (load_jwk(argv[2], &key) < 0)
                 return 1;
 
-        r = read_stdin(encrypt ? JWE_PLAINTEXT_SIZE_MAX : JWE_SIZE_MAX, &input, &input_size);
+        r = read_full_fd(STDIN_FILENO, encrypt ? JWE_PLAINTEXT_SIZE_MAX : JWE_SIZE_MAX,
+                         (char **) &input, &input_size);
         if (r < 0) {
                 fprintf(stderr, "jwe-tool: cannot read standard input: %s\n", strerror(-r));
                 return 1;
@@ -113,7 +73,7 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "jwe-tool: cannot encrypt: %s\n", strerror(-r));
                         return 1;
                 }
-                r = write_all(json, strlen(json));
+                r = write_full(STDOUT_FILENO, json, strlen(json));
         } else {
                 r = jwe_decrypt((const char *) input, input_size, key, &output, &output_size,
                                 reason, sizeof reason);
@@ -121,7 +81,7 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "jwe-tool: %s\n", reason);
                         return 1;
                 }
-                r = write_all(output, output_size);
+                r = write_full(STDOUT_FILENO, output, output_size);
         }
         if (r < 0) {
                 fprintf(stderr, "jwe-tool: cannot write standard output: %s\n", strerror(-r));

@@ -11,12 +11,8 @@
 # usage: test-attest-e2e.sh DEVGATE DEVGATE_KBS FIXTURE POLICY_DIR SWTPM_RUN
 set -u
 
-for program in swtpm tpm2_pcrread umockdev-run openssl python3; do
-        if ! command -v "$program" >/dev/null 2>&1; then
-                echo "1..0 # SKIP $program is not installed"
-                exit 0
-        fi
-done
+. "$(dirname "$0")/tap.sh"
+tap_require swtpm tpm2_pcrread umockdev-run openssl python3
 if [ -z "${SWTPM_TCTI-}" ]; then
         exec "$5" "$0" "$@"
 fi
@@ -32,23 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work" || exit 1
-n=0 failed=0
-
-check() { # check NAME COMMAND...
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-        fi
-}
-
-contains() { # contains FILE TEXT
-        grep -qF -- "$2" "$1" || { echo "# '$1' lacks: $2"; sed 's/^/#   /' "$1"; return 1; }
-}
 
 . "$setup"
 kbs_tls
@@ -169,5 +148,4 @@ tpm = re.search(r"14\s*:\s*0x([0-9A-Fa-f]{64})", open("pcr14.yaml").read()).grou
 assert pcr != bytes(32) and pcr.hex() == tpm, (pcr.hex(), tpm)
 PY
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

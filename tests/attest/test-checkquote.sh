@@ -10,12 +10,8 @@ set -u
 
 tool=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") swtpm_run=$2
 
-for program in swtpm tpm2_checkquote python3 openssl; do
-        if ! command -v "$program" >/dev/null 2>&1; then
-                echo "1..0 # SKIP $program is not installed"
-                exit 0
-        fi
-done
+. "$(dirname "$0")/tap.sh"
+tap_require swtpm tpm2_checkquote python3 openssl
 # Once more inside swtpm-run.sh, which starts the swtpm and sets $SWTPM_TCTI and
 # $TPM2TOOLS_TCTI.
 if [ -z "${SWTPM_TCTI-}" ]; then
@@ -26,20 +22,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 export TSS2_LOG=all+none
-n=0 failed=0
-
-check() { # check NAME COMMAND...: the command must succeed; its stderr is shown if not
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@" 2>check.err; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-                sed 's/^/# /' check.err
-        fi
-}
 
 no_transient_objects() {
         tpm2_getcap handles-transient >handles || return 1
@@ -157,5 +139,4 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
 check "tpm2_checkquote refuses another key" fails_with \
         "Error validating signed message" other.pem msg sig pcrs "$report_data"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

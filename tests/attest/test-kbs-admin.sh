@@ -8,12 +8,8 @@
 # usage: test-kbs-admin.sh DEVGATE_KBS_ADMIN DEVGATE_KBS DEVGATE POLICY_DIR SWTPM_RUN
 set -u
 
-for program in swtpm tpm2_pcrread tpm2_pcrextend python3 openssl; do
-        if ! command -v "$program" >/dev/null 2>&1; then
-                echo "1..0 # SKIP $program is not installed"
-                exit 0
-        fi
-done
+. "$(dirname "$0")/tap.sh"
+tap_require swtpm tpm2_pcrread tpm2_pcrextend python3 openssl
 # Once more inside swtpm-run.sh, which starts the swtpm and sets $SWTPM_TCTI.
 if [ -z "${SWTPM_TCTI-}" ]; then
         exec "$5" "$0" "$@"
@@ -31,20 +27,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$work" || exit 1
 export TSS2_LOG=all+none
-n=0 failed=0
-
-check() { # check NAME COMMAND...: the command must succeed
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@" 2>check.err; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-                sed 's/^/# /' check.err
-        fi
-}
 
 # exits STATUS COMMAND...: COMMAND exits with STATUS; its stdout in out, its stderr in err.
 exits() {
@@ -337,5 +319,4 @@ check "e2e: the server attested the enrolled AK and the recorded set" grep -q \
 check "e2e: devgate verifies it with the guests' keys" sh -c \
         "'$devgate' policy verify --keys keys fetched.dsse >/dev/null 2>&1"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

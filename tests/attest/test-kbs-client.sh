@@ -8,6 +8,8 @@
 # usage: test-kbs-client.sh DEVGATE HOSTILE_KBS.py JWE_TOOL FIXTURE
 set -u
 
+. "$(dirname "$0")/tap.sh"
+
 devgate=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 server=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 jwe_tool=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
@@ -20,23 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work" || exit 1
-n=0 failed=0
-
-check() { # check NAME COMMAND...
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@"; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-        fi
-}
-
-contains() { # contains FILE TEXT
-        grep -qF -- "$2" "$1" || { echo "# '$1' lacks: $2"; sed 's/^/#   /' "$1"; return 1; }
-}
 
 # A CA and a server certificate for 127.0.0.1, and a second CA that signed nothing.
 ca() {
@@ -176,5 +161,4 @@ check "apply --attest: says nothing was applied" contains apply.out "Nothing app
 check "apply --attest: nothing written to sysfs" [ "$(tr '\n' ' ' <sysfs.after)" = "1 (null) 1 " ]
 check "apply --attest: no state recorded" [ ! -e state/state.json ]
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done

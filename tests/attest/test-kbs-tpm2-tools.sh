@@ -13,12 +13,8 @@
 # usage: test-kbs-tpm2-tools.sh DEVGATE_KBS CLIENT_PY SWTPM_RUN
 set -u
 
-for program in swtpm tpm2_createak tpm2_quote tpm2_pcrread jose python3 openssl; do
-        if ! command -v "$program" >/dev/null 2>&1; then
-                echo "1..0 # SKIP $program is not installed"
-                exit 0
-        fi
-done
+. "$(dirname "$0")/tap.sh"
+tap_require swtpm tpm2_createak tpm2_quote tpm2_pcrread jose python3 openssl
 # Once more inside swtpm-run.sh, which starts the swtpm and sets $TPM2TOOLS_TCTI.
 if [ -z "${SWTPM_TCTI-}" ]; then
         exec "$3" "$0" "$@"
@@ -36,27 +32,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$work" || exit 1
 export TSS2_LOG=all+none
-n=0 failed=0
-
-check() { # check NAME COMMAND...: the command must succeed; its stderr is shown if not
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@" 2>check.err; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-                sed 's/^/# /' check.err
-        fi
-}
-
-contains() { # contains FILE TEXT
-        grep -qF -- "$2" "$1" && return 0
-        echo "'$1' lacks: $2" >&2
-        sed 's/^/  /' "$1" >&2
-        return 1
-}
 
 flush() { tpm2_flushcontext -t && tpm2_flushcontext -s; }
 
@@ -149,5 +124,4 @@ check "every refusal was logged" sh -c "[ \$(grep -c ' status=401 verdict=refuse
 nothing_left() { [ -z "$(tpm2_getcap handles-transient)" ]; }
 check "nothing left in the TPM" nothing_left
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

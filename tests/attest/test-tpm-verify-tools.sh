@@ -12,12 +12,8 @@ set -u
 
 tool=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") swtpm_run=$2
 
-for program in swtpm tpm2_createak tpm2_quote python3 openssl; do
-        if ! command -v "$program" >/dev/null 2>&1; then
-                echo "1..0 # SKIP $program is not installed"
-                exit 0
-        fi
-done
+. "$(dirname "$0")/tap.sh"
+tap_require swtpm tpm2_createak tpm2_quote python3 openssl
 # Once more inside swtpm-run.sh, which starts the swtpm and sets $TPM2TOOLS_TCTI.
 if [ -z "${SWTPM_TCTI-}" ]; then
         exec "$swtpm_run" "$0" "$@"
@@ -27,20 +23,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 export TSS2_LOG=all+none
-n=0 failed=0
-
-check() { # check NAME COMMAND...: the command must succeed; its stderr is shown if not
-        name=$1
-        shift
-        n=$((n + 1))
-        if "$@" 2>check.err; then
-                echo "ok $n - $name"
-        else
-                failed=$((failed + 1))
-                echo "not ok $n - $name"
-                sed 's/^/# /' check.err
-        fi
-}
 
 # Without a resource manager, every tool leaves what it loaded in the TPM, and the TPM has
 # room for three objects: flushed after each.
@@ -159,5 +141,4 @@ check "refused with a plain signature" refused_with 'E\(BADMSG\|KEYREJECTED\)' e
 nothing_left() { [ -z "$(tpm2_getcap handles-transient)" ]; }
 check "nothing left in the TPM" nothing_left
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "kbs-admin.h"
 #include "kbs-config.h"
+#include "kbs-policy.h"
 #include "log.h"
 #include "macro.h"
 
@@ -129,21 +130,6 @@ int admin_lock_dir(int dir_fd, const char *dir_path) {
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
-        const char *p = data;
-
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                p += n;
-                size -= (size_t) n;
-        }
-        return 0;
-}
-
 /* The file's final name is not chosen until the rename, so the temporary one starts with '.':
  * devgate-kbs ignores hidden "*.pub" files, and a hidden resource name is one no access rule
  * written for the real one matches. */
@@ -193,7 +179,7 @@ int admin_install(int dir_fd, const char *dir_path, const char *name, const void
         if (r < 0)
                 return r;
         /* fchmod: the mode the server's readers need, whatever the operator's umask. */
-        r = write_all(fd, data, size);
+        r = write_full(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = negative_errno();
         if (r >= 0 && fsync(fd) < 0)
@@ -229,11 +215,6 @@ int admin_read_input(const char *path, size_t max, char **ret, size_t *ret_size)
 }
 
 bool admin_name_valid(const char *s, size_t max) {
-        size_t n;
-
-        for (n = 0; s[n]; n++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-                            s[n]))
-                        return false;
-        return n > 0 && n <= max && s[0] != '.';
+        /* Not hidden either: the server ignores hidden "*.pub" files. */
+        return kbs_policy_name_valid(s, max) && s[0] != '.';
 }
