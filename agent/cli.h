@@ -44,6 +44,9 @@ typedef struct PolicySource {
         const char *floor_file;
         const char *tpm; /* "auto" (or NULL), "off", or a TCTI string */
         bool insecure_unsigned;
+        /* policy is the baseline that came inside the initramfs image: trusted as part of
+         * the image, which the boot measures, and outside the signed versions' floor. */
+        bool baseline;
 } PolicySource;
 
 /* The TCTI of the TPM --tpm names: NULL for "off", and for "auto" (or NULL) when there is no
@@ -82,6 +85,8 @@ typedef struct AttestArgs {
 int attest_fetch(const AttestArgs *a, char **ret, size_t *ret_size, char **ret_label);
 
 int cmd_apply(int argc, char *argv[]);
+int cmd_device(int argc, char *argv[]);
+int cmd_halt(int argc, char *argv[]);
 int cmd_attest(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_explain(int argc, char *argv[]);

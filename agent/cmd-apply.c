@@ -11,18 +11,21 @@
 #include "log.h"
 #include "measure.h"
 #include "report.h"
+#include "state.h"
 
 static void help(void) {
         printf("Usage: devgate apply --envelope FILE --keys DIR [--floor-file FILE]\n"
                "                     [--dry-run] [--json]\n"
                "       devgate apply --fetch URL|--attest --keys DIR [ATTEST OPTIONS] ...\n"
+               "       devgate apply --baseline FILE [--dry-run] [--json]\n"
                "       devgate apply --policy FILE --insecure-unsigned [--dry-run] [--json]\n"
                "\n"
                "Decides for every PCI, virtio and USB device which rule of the policy\n"
                "matches (first match wins) and enforces the decision: allowed devices are\n"
                "authorized or bound to their pinned driver, every other device is\n"
-               "deauthorized or kept unbound. Records the decisions in the state directory\n"
-               "for 'devgate status'.\n"
+               "deauthorized or kept unbound. Installs the policy in the state directory,\n"
+               "where 'devgate device' decides devices that appear later, and records the\n"
+               "decisions there for 'devgate status'.\n"
                "\n"
                "Options:\n"
                "  -e --envelope FILE     The signed policy (a DSSE envelope) to enforce\n"
@@ -43,6 +46,9 @@ static void help(void) {
                "     --timings           Print how long each attestation step took\n"
                "     --pcr N             The PCR the applied policy is measured into, 8-15\n"
                "                         (default 14; TDX: RTMR 2 as well)\n"
+               "  -b --baseline FILE     The plain policy that came inside the initramfs\n"
+               "                         image (trusted with the image, which the boot\n"
+               "                         measures; no version floor, not measured again)\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -52,22 +58,6 @@ static void help(void) {
                "Exit status: 0 every decision enforced, 1 error, 2 usage, 3 policy rejected\n"
                "or not for this kernel, 4 some decisions could not be enforced, 5 attestation\n"
                "or fetch failed (nothing applied).\n");
-}
-
-static int save_state(const char *text, size_t len) {
-        _cleanup_free_ char *path = NULL;
-        const char *dir = state_dir();
-        int r;
-
-        r = mkdir_parents(dir, 0755);
-        if (r < 0)
-                return log_error_errno(r, "Failed to create state directory '%s': %m", dir);
-        if (asprintf(&path, "%s/state.json", dir) < 0)
-                return log_error_errno(-ENOMEM, "Out of memory.");
-        r = write_file_atomic(path, text, len, 0644);
-        if (r < 0)
-                return log_error_errno(r, "Failed to write '%s': %m", path);
-        return 0;
 }
 
 /* Records which policy this boot enforced, for later attestations: see measure.h. */
@@ -105,6 +95,7 @@ int cmd_apply(int argc, char *argv[]) {
                 { "tpm", required_argument, NULL, ARG_TPM },
                 { "insecure-unsigned", no_argument, NULL, ARG_INSECURE_UNSIGNED },
                 { "policy", required_argument, NULL, 'p' },
+                { "baseline", required_argument, NULL, 'b' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "fetch", required_argument, NULL, ARG_FETCH },
@@ -121,6 +112,7 @@ int cmd_apply(int argc, char *argv[]) {
         _cleanup_(policy_freep) Policy *policy = NULL;
         PolicySource source = {};
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
+        _cleanup_close_ int lock_fd = -EBADF;
         bool dry_run = false, json = false, applied;
         _cleanup_free_ char *state = NULL, *fetched = NULL, *fetched_label = NULL;
         AttestArgs attest = {};
@@ -130,7 +122,7 @@ int cmd_apply(int argc, char *argv[]) {
         size_t state_len = 0;
         int c, r, ret;
 
-        while ((c = getopt_long(argc, argv, "he:k:p:n", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "he:k:p:b:n", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -152,6 +144,10 @@ int cmd_apply(int argc, char *argv[]) {
                         break;
                 case 'p':
                         source.policy = optarg;
+                        break;
+                case 'b':
+                        source.policy = optarg;
+                        source.baseline = true;
                         break;
                 case 'n':
                         dry_run = true;
@@ -200,8 +196,8 @@ int cmd_apply(int argc, char *argv[]) {
         if (!!source.envelope + !!source.policy + fetch != 1 || optind != argc) {
                 fprintf(stderr, "devgate apply: %s\n",
                         optind != argc ? "unexpected argument"
-                                       : "give one of --envelope FILE, --fetch URL, --attest or "
-                                         "--policy FILE");
+                                       : "give one of --envelope FILE, --fetch URL, --attest, "
+                                         "--baseline FILE or --policy FILE");
                 return usage_error("apply ");
         }
 
@@ -236,6 +232,15 @@ int cmd_apply(int argc, char *argv[]) {
         log_info("Applying policy '%s' version %" PRId64 " (sha256 %s)%s.", policy->name,
                  policy->version, policy->sha256, dry_run ? ", dry run" : "");
 
+        /* Installed before the pass: a device that appears while it runs (a virtio device
+         * behind a function the pass binds) is decided by "devgate device" with this
+         * policy, once the pass is done and the lock released. */
+        if (!dry_run) {
+                lock_fd = state_lock();
+                if (lock_fd < 0 || state_save_policy(policy) < 0)
+                        return EXIT_ERROR;
+        }
+
         r = apply_policy(policy, kernel_release(), dry_run, &result);
         applied = r >= 0 && !dry_run;
         ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
@@ -246,7 +251,7 @@ int cmd_apply(int argc, char *argv[]) {
         if (r < 0) {
                 log_error_errno(r, "Failed to format the decisions: %m");
                 ret = EXIT_ERROR;
-        } else if (!dry_run && save_state(state, state_len) < 0 && ret == EXIT_OK)
+        } else if (!dry_run && state_save_decisions(state, state_len) < 0 && ret == EXIT_OK)
                 ret = EXIT_ERROR;
 
         if (json && state)
@@ -279,7 +284,8 @@ int cmd_apply(int argc, char *argv[]) {
 
         /* Only a policy enforced in full is measured: a record of a partly enforced one would
          * let a verifier believe more than was done. */
-        if (applied && ret == EXIT_OK && measure(policy, source.tpm, measure_pcr) < 0)
+        if (applied && ret == EXIT_OK && !source.baseline &&
+            measure(policy, source.tpm, measure_pcr) < 0)
                 ret = EXIT_ERROR;
 
         apply_result_done(&result);

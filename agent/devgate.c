@@ -135,6 +135,15 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
                                          "(%zu of %zu trusted keys, %u required).",
                                          policy->name, policy->version, verification.signers[i],
                                          verification.n_signers, keys->n, keys->threshold);
+        } else if (source->policy && source->baseline) {
+                r = policy_load(source->policy, &policy);
+                if (r < 0)
+                        return exit_status_of(r);
+                log_info("Baseline policy '%s' version %" PRId64 " from '%s'.", policy->name,
+                         policy->version, source->policy);
+                *ret = TAKE_PTR(policy);
+                *ret_counter = NULL;
+                return EXIT_OK;
         } else if (source->policy) {
                 if (!source->insecure_unsigned) {
                         log_error("Refusing unsigned policy '%s': give --envelope FILE --keys DIR, "
@@ -176,11 +185,14 @@ static void help(void) {
                "  apply --envelope FILE --keys DIR\n"
                "                           Decide and enforce (see devgate apply --help)\n"
                "  attest                   Attest to the server and fetch the signed policy\n"
+               "  device SYSPATH           Decide one device with the policy in force (udev)\n"
                "  status                   What was decided at boot\n"
                "  explain DEVICE           Which rule matches a device, and why\n"
                "  generate                 A policy allowing exactly the devices present\n"
                "  policy check|keygen|sign|verify|show\n"
                "                           Write, sign and check policies\n"
+               "  halt [--poweroff] REASON\n"
+               "                           Stop the boot (rd.devgate.failure=halt|poweroff)\n"
                "\n"
                "Options:\n"
                "  -h --help                Show this help\n"
@@ -219,6 +231,7 @@ int main(int argc, char *argv[]) {
         } commands[] = {
                 { "apply", cmd_apply },       { "status", cmd_status }, { "explain", cmd_explain },
                 { "generate", cmd_generate }, { "policy", cmd_policy }, { "attest", cmd_attest },
+                { "device", cmd_device },     { "halt", cmd_halt },
         };
         LogTarget target = LOG_TARGET_AUTO;
         int level = LOG_INFO, c;

@@ -12,12 +12,12 @@ void apply_result_done(ApplyResult *result) {
         *result = (ApplyResult){};
 }
 
-static void log_decision(const Decision *d) {
-        /* The kernel log is the boot's record, one line per device; on a terminal the
-         * table already says it. */
+static void log_decision(const Decision *d, bool tabulated) {
+        /* The kernel log is the boot's record, one line per device; on a terminal a
+         * table may already say it. */
         int level = d->outcome == OUTCOME_FAILED    ? LOG_ERR
                     : d->outcome == OUTCOME_WARNING ? LOG_WARNING
-                    : log_to_kmsg()                 ? LOG_INFO
+                    : log_to_kmsg() || !tabulated   ? LOG_INFO
                                                     : LOG_DEBUG;
 
         if (level > log_get_max_level())
@@ -25,6 +25,13 @@ static void log_decision(const Decision *d) {
         log_internal(level, 0, "%s %s %s (%s) by %s via %s: %s", action_to_string(d->action),
                      bus_to_string(d->device->id.bus), d->device->name, d->device->ids,
                      d->rule_label, backend_to_string(d->backend), d->result);
+}
+
+void apply_device(Enforcer *e, const Policy *policy, Device *device, const char *kernel_release,
+                  bool tabulated, Decision *d) {
+        decide(policy, device, kernel_release, d);
+        enforce(e, d);
+        log_decision(d, tabulated);
 }
 
 static int apply_bus(Enforcer *e, const Policy *policy, const char *kernel_release, Bus bus,
@@ -44,9 +51,7 @@ static int apply_bus(Enforcer *e, const Policy *policy, const char *kernel_relea
 
         for (size_t i = 0; i < devices->n; i++) {
                 Decision *d = &result->decisions[result->n_decisions++];
-                decide(policy, &devices->devices[i], kernel_release, d);
-                enforce(e, d);
-                log_decision(d);
+                apply_device(e, policy, &devices->devices[i], kernel_release, true, d);
                 if (d->action == ACTION_ALLOW)
                         result->allowed++;
                 else

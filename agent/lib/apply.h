@@ -12,6 +12,11 @@ typedef struct ApplyResult {
 
 void apply_result_done(ApplyResult *result);
 
+/* Decides one device, enforces the decision and logs it once: always to the kernel log,
+ * elsewhere at debug level only when the caller prints the decisions as a table. */
+void apply_device(Enforcer *e, const Policy *policy, Device *device, const char *kernel_release,
+                  bool tabulated, Decision *d);
+
 /* One pass over every bus: close the gates, then for PCI, virtio and USB in turn enumerate,
  * decide and enforce. Virtio devices appear only once their PCI transport is bound, so each
  * bus is enumerated after the previous one was enforced. Logs each decision once. Returns

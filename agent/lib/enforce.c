@@ -137,6 +137,14 @@ static void gate_deny(Decision *d) {
         set_result_named(d, OUTCOME_ENFORCED, "blocked, unbound from ", dev->driver);
 }
 
+static bool driver_registered(Enforcer *e, Bus bus, const char *driver) {
+        char path[sizeof "drivers/" + DRIVER_NAME_MAX];
+
+        if ((size_t) snprintf(path, sizeof path, "drivers/%s", driver) >= sizeof path)
+                return false;
+        return faccessat(e->bus_fd[bus], path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static void gate_allow(Enforcer *e, Decision *d) {
         Device *dev = d->device;
         Bus bus = dev->id.bus;
@@ -164,6 +172,10 @@ static void gate_allow(Enforcer *e, Decision *d) {
         if (e->bus_fd[bus] < 0)
                 return set_result(d, OUTCOME_FAILED, "no /sys/bus/%s to bind through",
                                   bus_to_string(bus));
+        if (d->driver && !driver_registered(e, bus, d->driver))
+                /* Early in boot the module comes later: udev loads it for this very device
+                 * and then runs "devgate device", which binds it. */
+                return set_result_named(d, OUTCOME_ENFORCED, "waiting for its driver ", d->driver);
         r = sysfs_command_at(e->bus_fd[bus], "drivers_probe", dev->name);
         if (r < 0)
                 return set_result(d, OUTCOME_FAILED, "bind failed: %s", strerror(-r));

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "hex.h"
@@ -561,6 +562,14 @@ int policy_parse(const char *data, size_t size, Policy **ret, PolicyError *error
         if (r < 0)
                 return r;
 
+        /* +1: a terminating NUL, so that the bytes can be passed on as a string too. */
+        policy->json = malloc(size + 1);
+        if (!policy->json)
+                return -ENOMEM;
+        memcpy(policy->json, data, size);
+        policy->json[size] = '\0';
+        policy->json_size = size;
+        policy_hash(data, size, policy->sha256);
         *ret = TAKE_PTR(policy);
         return 0;
 }

@@ -53,6 +53,7 @@ Policy *policy_free(Policy *p) {
         free(p->rules);
         free(p->name);
         free(p->description);
+        free(p->json);
         kernel_range_done(&p->kernel);
         free(p);
         return NULL;
@@ -91,7 +92,6 @@ int policy_load(const char *path, Policy **ret) {
                 return log_error_errno(r, "%s: %s", path, error.reason);
         }
 
-        policy_hash(data, size, p->sha256);
         *ret = TAKE_PTR(p);
         return 0;
 }

@@ -73,6 +73,10 @@ typedef struct Policy {
         Rule *rules;
         size_t n_rules;
         char sha256[65]; /* of the bytes the policy was parsed from */
+        /* Those bytes, kept so that the policy a boot enforces can be handed on as it was
+         * verified (the state directory's policy.json). */
+        char *json;
+        size_t json_size;
 } Policy;
 
 Policy *policy_free(Policy *p);

@@ -56,7 +56,6 @@ int signed_policy_parse(const char *path, const char *data, size_t size, const T
                 return log_error_errno(r, "%s: payload: %s%s%s", path, error.path,
                                        error.path[0] ? ": " : "", error.reason);
 
-        policy_hash(e->payload, e->payload_size, policy->sha256);
         if (ret_verification)
                 *ret_verification = v;
         *ret = TAKE_PTR(policy);

@@ -33,7 +33,7 @@ contains() { # contains FILE TEXT
 }
 
 # --help on every command
-for cmd in "" apply status explain generate "policy check"; do
+for cmd in "" apply device halt status explain generate "policy check"; do
         # shellcheck disable=SC2086 # $cmd is split on purpose
         check "help: devgate $cmd --help" expect_exit 0 "$work/help" "$devgate" $cmd --help
         check "help: devgate $cmd --help prints usage" contains "$work/help" "Usage: devgate"
@@ -41,7 +41,11 @@ done
 check "usage: unknown command" expect_exit 2 "$work/out" "$devgate" frobnicate
 check "usage: apply without a policy" expect_exit 2 "$work/out" "$devgate" apply
 check "usage: apply without a policy says why" contains "$work/out" \
-        "give one of --envelope FILE, --fetch URL, --attest or --policy FILE"
+        "give one of --envelope FILE, --fetch URL, --attest, --baseline FILE or --policy FILE"
+check "usage: device without a path" expect_exit 2 "$work/out" "$devgate" device
+check "usage: halt without a reason" expect_exit 2 "$work/out" "$devgate" halt
+check "device with no policy in force does nothing" expect_exit 0 "$work/out" \
+        env DEVGATE_STATE_DIR="$work/empty-state" "$devgate" device /devices/pci0000:00/0000:00:1f.2
 check "apply refuses an unsigned policy" expect_exit 3 "$work/out" \
         "$devgate" apply -n -p "$policies/cc-default.json"
 check "the refusal says how to proceed" contains "$work/out" \
@@ -96,6 +100,14 @@ done
 export DEVGATE_STATE_DIR=$work/state DEVGATE_KERNEL_RELEASE=6.1.0-56-amd64
 "$devgate" apply --envelope "$work/cc-default.dsse" --keys "$work/keys" >"$work/apply.out" 2>&1; echo $? >"$work/apply.rc"
 cat /sys/devices/pci0000:00/0000:00:1f.2/driver_override >"$work/ahci.override"
+cp "$work/state/policy.json" "$work/policy-in-force.json"
+# The udev rule's command: one device, with the policy apply installed.
+echo ahci >/sys/devices/pci0000:00/0000:00:1f.2/driver_override
+"$devgate" --log-target=stderr device /devices/pci0000:00/0000:00:1f.2 >"$work/device.out" 2>&1; echo $? >"$work/device.rc"
+cat /sys/devices/pci0000:00/0000:00:1f.2/driver_override >"$work/device-ahci.override"
+"$devgate" --log-target=stderr device /sys/devices/pci0000:00/0000:00:09.0 >"$work/device-gone.out" 2>&1; echo $? >"$work/device-gone.rc"
+"$devgate" --log-target=stderr device /devices/../../etc >"$work/device-dots.out" 2>&1; echo $? >"$work/device-dots.rc"
+DEVGATE_STATE_DIR=$work/baseline-state "$devgate" apply --baseline "$policies/cc-default.json" >"$work/baseline.out" 2>&1; echo $? >"$work/baseline.rc"
 "$devgate" status >"$work/status.out" 2>&1; echo $? >"$work/status.rc"
 "$devgate" status --json >"$work/status.json" 2>&1
 "$devgate" explain -p "$policies/cc-default.json" 0000:00:06.0 >"$work/explain.out" 2>&1; echo $? >"$work/explain.rc"
@@ -108,6 +120,16 @@ umockdev-run -d "$fixture" -- sh "$work/in-testbed.sh" "$devgate" "$policies" "$
 check "apply in the testbed exits 0" [ "$(cat "$work/apply.rc")" = 0 ]
 check "apply prints the summary" contains "$work/apply.out" "Applied 'cc-default' version 1: 13 allowed, 13 denied, 0 failed."
 check "apply blocked AHCI" [ "$(cat "$work/ahci.override")" = devgate-denied ]
+check "apply installs the verified policy for devgate device" \
+        cmp -s "$work/policy-in-force.json" "$policies/cc-default.json"
+check "device decides one device with it" [ "$(cat "$work/device.rc")" = 0 ]
+check "device logs its decision" contains "$work/device.out" "deny pci 0000:00:1f.2"
+check "device blocks AHCI again" [ "$(cat "$work/device-ahci.override")" = devgate-denied ]
+check "device leaves a path that is no device alone" [ "$(cat "$work/device-gone.rc")" = 0 ]
+check "device leaves a dot path alone" [ "$(cat "$work/device-dots.rc")" = 0 ]
+check "apply --baseline applies the image's plain policy" [ "$(cat "$work/baseline.rc")" = 0 ]
+check "apply --baseline says so" contains "$work/baseline.out" "Baseline policy 'cc-default' version 1"
+check "apply --baseline installs it" cmp -s "$work/baseline-state/policy.json" "$policies/cc-default.json"
 check "status exits 0" [ "$(cat "$work/status.rc")" = 0 ]
 check "status shows the policy" contains "$work/status.out" "Policy:  cc-default version 1"
 check "status shows the envelope" contains "$work/status.out" "File:    $work/cc-default.dsse"
