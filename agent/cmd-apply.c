@@ -17,7 +17,7 @@ static void help(void) {
         printf("Usage: devgate apply --envelope FILE --keys DIR [--floor-file FILE]\n"
                "                     [--dry-run] [--json]\n"
                "       devgate apply --fetch URL|--attest --keys DIR [ATTEST OPTIONS] ...\n"
-               "       devgate apply --baseline FILE [--dry-run] [--json]\n"
+               "       devgate apply --baseline FILE|--in-force [--dry-run] [--json]\n"
                "       devgate apply --policy FILE --insecure-unsigned [--dry-run] [--json]\n"
                "\n"
                "Decides for every PCI, virtio and USB device which rule of the policy\n"
@@ -49,6 +49,8 @@ static void help(void) {
                "  -b --baseline FILE     The plain policy that came inside the initramfs\n"
                "                         image (trusted with the image, which the boot\n"
                "                         measures; no version floor, not measured again)\n"
+               "     --in-force          The policy in force (the state directory's\n"
+               "                         policy.json, verified when it was installed)\n"
                "  -p --policy FILE       A plain, unsigned policy: refused unless\n"
                "     --insecure-unsigned is given too\n"
                "  -n --dry-run           Decide and print, write nothing\n"
@@ -86,6 +88,7 @@ int cmd_apply(int argc, char *argv[]) {
                 ARG_INSECURE,
                 ARG_TIMINGS,
                 ARG_PCR,
+                ARG_IN_FORCE,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -96,6 +99,7 @@ int cmd_apply(int argc, char *argv[]) {
                 { "insecure-unsigned", no_argument, NULL, ARG_INSECURE_UNSIGNED },
                 { "policy", required_argument, NULL, 'p' },
                 { "baseline", required_argument, NULL, 'b' },
+                { "in-force", no_argument, NULL, ARG_IN_FORCE },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "fetch", required_argument, NULL, ARG_FETCH },
@@ -114,10 +118,11 @@ int cmd_apply(int argc, char *argv[]) {
         _cleanup_tpm_counter_ TpmCounter *counter = NULL;
         _cleanup_close_ int lock_fd = -EBADF;
         bool dry_run = false, json = false, applied;
-        _cleanup_free_ char *state = NULL, *fetched = NULL, *fetched_label = NULL;
+        _cleanup_free_ char *state = NULL, *fetched = NULL, *fetched_label = NULL,
+                            *in_force_path = NULL;
         AttestArgs attest = {};
         unsigned measure_pcr = 0;
-        bool fetch = false;
+        bool fetch = false, in_force = false;
         ApplyResult result;
         size_t state_len = 0;
         int c, r, ret;
@@ -148,6 +153,9 @@ int cmd_apply(int argc, char *argv[]) {
                 case 'b':
                         source.policy = optarg;
                         source.baseline = true;
+                        break;
+                case ARG_IN_FORCE:
+                        in_force = true;
                         break;
                 case 'n':
                         dry_run = true;
@@ -193,11 +201,11 @@ int cmd_apply(int argc, char *argv[]) {
                 default:
                         return usage_error("apply ");
                 }
-        if (!!source.envelope + !!source.policy + fetch != 1 || optind != argc) {
+        if (!!source.envelope + !!source.policy + fetch + in_force != 1 || optind != argc) {
                 fprintf(stderr, "devgate apply: %s\n",
                         optind != argc ? "unexpected argument"
                                        : "give one of --envelope FILE, --fetch URL, --attest, "
-                                         "--baseline FILE or --policy FILE");
+                                         "--baseline FILE, --in-force or --policy FILE");
                 return usage_error("apply ");
         }
 
@@ -220,9 +228,23 @@ int cmd_apply(int argc, char *argv[]) {
                 source.envelope_label = fetched_label;
         }
 
-        ret = policy_source_load(&source, &policy, &counter);
-        if (ret != EXIT_OK)
-                return ret;
+        if (in_force) {
+                /* Verified, or the image's baseline, when it was installed; not measured or
+                 * counted again. */
+                r = state_load_policy(&policy);
+                if (r == -ENOENT)
+                        log_error("No policy in force in '%s'.", state_dir());
+                if (r < 0)
+                        return r == -ENOENT ? EXIT_ERROR : exit_status_of(r);
+                source.baseline = true;
+                if (asprintf(&in_force_path, "%s/policy.json", state_dir()) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory."), EXIT_ERROR;
+                source.policy = in_force_path;
+        } else {
+                ret = policy_source_load(&source, &policy, &counter);
+                if (ret != EXIT_OK)
+                        return ret;
+        }
         if (!kernel_range_contains(&policy->kernel, kernel_release())) {
                 log_error("Policy '%s' is for kernels %s to %s, this is %s: nothing authorized.",
                           policy->name, policy->kernel.min ?: "any", policy->kernel.max ?: "any",

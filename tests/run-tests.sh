@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Sets up a fresh Debian 12 machine and runs the whole suite: a warnings-as-errors build
-# with every test, the same suite under AddressSanitizer and UndefinedBehaviorSanitizer
-# (clang: umockdev's preload does not mix with gcc's shared ASan runtime), a clang-format
-# check, and the benchmark, which prints its figures. Exits non-zero if any test fails.
+# with every test, the boots under QEMU among them (tests/vm); the same suite, boots
+# excepted, under AddressSanitizer and UndefinedBehaviorSanitizer (clang: umockdev's
+# preload does not mix with gcc's shared ASan runtime); a clang-format check; and the
+# benchmarks, which print their figures. Exits non-zero if any test fails.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -31,7 +32,7 @@ CC=clang meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        meson test -C build-asan --print-errorlogs
+        meson test -C build-asan --print-errorlogs --no-suite vm
 
 step "fuzz (libFuzzer on the ASan + UBSan build, 30 s per fuzzer)"
 tests/fuzz/run-fuzzers.sh build-asan 30

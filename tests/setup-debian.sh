@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what devgate needs to build and test on Debian 12. Run as root; idempotent.
+# The VM tests need QEMU, dracut (dracut-core and dracut-network, never the dracut
+# metapackage, which conflicts with initramfs-tools) and busybox for their root; the
+# initramfs benchmark needs clevis' binaries (its dracut module is unpacked, not installed).
 set -eu
 
 packages="
@@ -11,6 +14,8 @@ packages="
   libtss2-dev swtpm tpm2-tools openssl
   libcurl4-openssl-dev jose python3
   libmicrohttpd-dev
+  qemu-system-x86 dracut-core dracut-network busybox-static e2fsprogs cpio kmod patch
+  clevis clevis-luks clevis-tpm2 clevis-systemd
 "
 
 missing=""

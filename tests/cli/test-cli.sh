@@ -41,7 +41,7 @@ done
 check "usage: unknown command" expect_exit 2 "$work/out" "$devgate" frobnicate
 check "usage: apply without a policy" expect_exit 2 "$work/out" "$devgate" apply
 check "usage: apply without a policy says why" contains "$work/out" \
-        "give one of --envelope FILE, --fetch URL, --attest, --baseline FILE or --policy FILE"
+        "give one of --envelope FILE, --fetch URL, --attest, --baseline FILE, --in-force or --policy FILE"
 check "usage: device without a path" expect_exit 2 "$work/out" "$devgate" device
 check "usage: halt without a reason" expect_exit 2 "$work/out" "$devgate" halt
 check "device with no policy in force does nothing" expect_exit 0 "$work/out" \
@@ -108,6 +108,8 @@ cat /sys/devices/pci0000:00/0000:00:1f.2/driver_override >"$work/device-ahci.ove
 "$devgate" --log-target=stderr device /sys/devices/pci0000:00/0000:00:09.0 >"$work/device-gone.out" 2>&1; echo $? >"$work/device-gone.rc"
 "$devgate" --log-target=stderr device /devices/../../etc >"$work/device-dots.out" 2>&1; echo $? >"$work/device-dots.rc"
 DEVGATE_STATE_DIR=$work/baseline-state "$devgate" apply --baseline "$policies/cc-default.json" >"$work/baseline.out" 2>&1; echo $? >"$work/baseline.rc"
+DEVGATE_STATE_DIR=$work/baseline-state "$devgate" apply --in-force >"$work/in-force.out" 2>&1; echo $? >"$work/in-force.rc"
+DEVGATE_STATE_DIR=$work/no-state "$devgate" apply --in-force >"$work/no-force.out" 2>&1; echo $? >"$work/no-force.rc"
 "$devgate" status >"$work/status.out" 2>&1; echo $? >"$work/status.rc"
 "$devgate" status --json >"$work/status.json" 2>&1
 "$devgate" explain -p "$policies/cc-default.json" 0000:00:06.0 >"$work/explain.out" 2>&1; echo $? >"$work/explain.rc"
@@ -130,6 +132,10 @@ check "device leaves a dot path alone" [ "$(cat "$work/device-dots.rc")" = 0 ]
 check "apply --baseline applies the image's plain policy" [ "$(cat "$work/baseline.rc")" = 0 ]
 check "apply --baseline says so" contains "$work/baseline.out" "Baseline policy 'cc-default' version 1"
 check "apply --baseline installs it" cmp -s "$work/baseline-state/policy.json" "$policies/cc-default.json"
+check "apply --in-force applies the policy in force" [ "$(cat "$work/in-force.rc")" = 0 ]
+check "apply --in-force prints the summary" contains "$work/in-force.out" "Applied 'cc-default' version 1: 13 allowed, 13 denied, 0 failed."
+check "apply --in-force without one fails" [ "$(cat "$work/no-force.rc")" = 1 ]
+check "apply --in-force without one says so" contains "$work/no-force.out" "No policy in force in '$work/no-state'"
 check "status exits 0" [ "$(cat "$work/status.rc")" = 0 ]
 check "status shows the policy" contains "$work/status.out" "Policy:  cc-default version 1"
 check "status shows the envelope" contains "$work/status.out" "File:    $work/cc-default.dsse"
