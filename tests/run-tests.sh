@@ -38,10 +38,10 @@ step "fuzz (libFuzzer on the ASan + UBSan build, 30 s per fuzzer)"
 tests/fuzz/run-fuzzers.sh build-asan 30
 
 step "benchmark"
-meson test -C build-ci --benchmark --verbose
+meson test -C build-ci --benchmark --verbose --logbase benchlog
 
 # One closing line over both builds, counting every TAP subtest (test-cli.sh prints TAP too).
-python3 - build-ci/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+python3 - build-ci/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-ci/meson-logs/benchlog.json <<'PY'
 import json, re, sys
 passed = failed = 0
 for log in sys.argv[1:]:
