@@ -14,7 +14,7 @@ packages="
   libtss2-dev swtpm tpm2-tools openssl
   libcurl4-openssl-dev jose python3
   libmicrohttpd-dev
-  qemu-system-x86 dracut-core dracut-network busybox-static e2fsprogs cpio kmod patch
+  qemu-system-x86 dracut-core dracut-network procps busybox-static e2fsprogs cpio kmod patch
   clevis clevis-luks clevis-tpm2 clevis-systemd
 "
 
