@@ -18,7 +18,9 @@
 #   + devgate, attestation
 #               the same with attest.conf in devgate_confdir, and with dracut's network
 #               module, which attesting needs
-#   + network   base + --add network, to show the network stack's own share
+#   + network   base + --add "network network-legacy", the network stack's own share (every
+#               image with a network gets network-legacy: dracut's default backend,
+#               systemd-networkd, needs dbus-daemon, which not every machine has)
 #   + clevis    base + --add "clevis clevis-pin-tang clevis-pin-tpm2" (pin-tang pulls the
 #               network module, 60clevis pulls crypt and dm)
 #
@@ -156,13 +158,15 @@ for conf in local attest; do
         if [ $conf = local ]; then
                 image devgate --add devgate
         else
-                # The module adds dracut's network module itself when attest.conf exists.
-                image devgate-attest --add devgate
+                # The module adds dracut's network module itself when attest.conf exists;
+                # every image with a network gets the same backend, network-legacy (the
+                # default one, systemd-networkd, needs dbus-daemon, not on every machine).
+                image devgate-attest --add "devgate network-legacy"
         fi
 done
 unset VM_DRACUT_CONF
-image network --add network
-image clevis --add "clevis clevis-pin-tang clevis-pin-tpm2"
+image network --add "network network-legacy"
+image clevis --add "clevis clevis-pin-tang clevis-pin-tpm2 network-legacy"
 
 # the dracut modules each image holds beyond the base image's
 for name in base devgate devgate-attest network clevis; do
