@@ -44,9 +44,9 @@ typedef struct PolicySource {
         const char *floor_file;
         const char *tpm; /* "auto" (or NULL), "off", or a TCTI string */
         bool insecure_unsigned;
-        /* policy is the baseline that came inside the initramfs image: trusted as part of
+        /* Or the baseline policy that came inside the initramfs image: trusted as part of
          * the image, which the boot measures, and outside the signed versions' floor. */
-        bool baseline;
+        const char *baseline;
 } PolicySource;
 
 /* The TCTI of the TPM --tpm names: NULL for "off", and for "auto" (or NULL) when there is no

@@ -123,6 +123,7 @@ int cmd_apply(int argc, char *argv[]) {
         AttestArgs attest = {};
         unsigned measure_pcr = 0;
         bool fetch = false, in_force = false;
+        const char *label;
         ApplyResult result;
         size_t state_len = 0;
         int c, r, ret;
@@ -151,8 +152,7 @@ int cmd_apply(int argc, char *argv[]) {
                         source.policy = optarg;
                         break;
                 case 'b':
-                        source.policy = optarg;
-                        source.baseline = true;
+                        source.baseline = optarg;
                         break;
                 case ARG_IN_FORCE:
                         in_force = true;
@@ -201,7 +201,8 @@ int cmd_apply(int argc, char *argv[]) {
                 default:
                         return usage_error("apply ");
                 }
-        if (!!source.envelope + !!source.policy + fetch + in_force != 1 || optind != argc) {
+        if (!!source.envelope + !!source.policy + !!source.baseline + fetch + in_force != 1 ||
+            optind != argc) {
                 fprintf(stderr, "devgate apply: %s\n",
                         optind != argc ? "unexpected argument"
                                        : "give one of --envelope FILE, --fetch URL, --attest, "
@@ -236,10 +237,8 @@ int cmd_apply(int argc, char *argv[]) {
                         log_error("No policy in force in '%s'.", state_dir());
                 if (r < 0)
                         return r == -ENOENT ? EXIT_ERROR : exit_status_of(r);
-                source.baseline = true;
                 if (asprintf(&in_force_path, "%s/policy.json", state_dir()) < 0)
                         return log_error_errno(-ENOMEM, "Out of memory."), EXIT_ERROR;
-                source.policy = in_force_path;
         } else {
                 ret = policy_source_load(&source, &policy, &counter);
                 if (ret != EXIT_OK)
@@ -267,9 +266,9 @@ int cmd_apply(int argc, char *argv[]) {
         applied = r >= 0 && !dry_run;
         ret = r < 0 ? EXIT_ERROR : result.failed > 0 ? EXIT_INCOMPLETE : EXIT_OK;
 
-        r = state_format(policy, source.envelope ?: source.envelope_label ?: source.policy,
-                         kernel_release(), &result,
-                         &state, &state_len);
+        label = source.envelope ?: source.envelope_label ?: source.baseline ?: source.policy;
+        r = state_format(policy, label ?: in_force_path, kernel_release(), &result, &state,
+                         &state_len);
         if (r < 0) {
                 log_error_errno(r, "Failed to format the decisions: %m");
                 ret = EXIT_ERROR;
@@ -306,7 +305,7 @@ int cmd_apply(int argc, char *argv[]) {
 
         /* Only a policy enforced in full is measured: a record of a partly enforced one would
          * let a verifier believe more than was done. */
-        if (applied && ret == EXIT_OK && !source.baseline &&
+        if (applied && ret == EXIT_OK && !source.baseline && !in_force &&
             measure(policy, source.tpm, measure_pcr) < 0)
                 ret = EXIT_ERROR;
 

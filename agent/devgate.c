@@ -135,12 +135,12 @@ int policy_source_load(const PolicySource *source, Policy **ret, TpmCounter **re
                                          "(%zu of %zu trusted keys, %u required).",
                                          policy->name, policy->version, verification.signers[i],
                                          verification.n_signers, keys->n, keys->threshold);
-        } else if (source->policy && source->baseline) {
-                r = policy_load(source->policy, &policy);
+        } else if (source->baseline) {
+                r = policy_load(source->baseline, &policy);
                 if (r < 0)
                         return exit_status_of(r);
                 log_info("Baseline policy '%s' version %" PRId64 " from '%s'.", policy->name,
-                         policy->version, source->policy);
+                         policy->version, source->baseline);
                 *ret = TAKE_PTR(policy);
                 *ret_counter = NULL;
                 return EXIT_OK;

@@ -24,13 +24,14 @@ trap 'vm_cleanup; site_stop; rm -rf "$demo"' EXIT
 cd "$demo"
 export VM_WORK="$demo" VM_LIB_DIR="$top/tests/vm"
 . "$top/tests/vm/vm-lib.sh"
+. "$top/tests/attest/kbs-setup.sh"
 . "$top/tests/vm/site-setup.sh"
 . "$top/tests/vm/dracut-patched.sh"
 
 say() { printf '\n=== %s\n' "$*"; }
 
 say "The site: demo keys, the signed policy, devgate-kbs and the guest's TPM"
-site_tls
+kbs_tls 10.0.2.100 127.0.0.1
 site_keys
 site_policy 2 author resources
 site_confdir

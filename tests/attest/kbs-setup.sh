@@ -2,7 +2,8 @@
 # Sourced (POSIX sh): the operator's side of an attestation, for the tests and the
 # benchmark that run devgate against devgate-kbs on loopback. In the current directory:
 #
-#   kbs_tls                     ca.pem, and server.pem/server.key for 127.0.0.1
+#   kbs_tls [IP...]             ca.pem, and server.pem/server.key for the addresses (default
+#                               127.0.0.1)
 #   kbs_publish DEVGATE POLICY  signs POLICY with a new key "author" (keys/author.pub) and
 #                               publishes it as resources/default/devgate-policy/NAME
 #   kbs_enrol DEVGATE TCTI      the TPM's AK in aks/guest.pub (as "devgate attest
@@ -17,11 +18,13 @@
 kbs_pids=""
 
 kbs_tls() {
+        _kbs_names=${*:-127.0.0.1}
+        _kbs_san=$(printf 'IP:%s,' $_kbs_names)
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
                 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null &&
                 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-                        -subj /CN=127.0.0.1 -keyout server.key -out server.csr 2>/dev/null &&
-                printf 'subjectAltName=IP:127.0.0.1\n' >san.ext &&
+                        -subj "/CN=${_kbs_names%% *}" -keyout server.key -out server.csr 2>/dev/null &&
+                printf 'subjectAltName=%s\n' "${_kbs_san%,}" >san.ext &&
                 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
                         -days 2 -extfile san.ext -out server.pem 2>/dev/null ||
                 { echo "Bail out! cannot make the TLS certificates"; exit 1; }

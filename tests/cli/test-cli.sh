@@ -42,6 +42,8 @@ check "usage: unknown command" expect_exit 2 "$work/out" "$devgate" frobnicate
 check "usage: apply without a policy" expect_exit 2 "$work/out" "$devgate" apply
 check "usage: apply without a policy says why" contains "$work/out" \
         "give one of --envelope FILE, --fetch URL, --attest, --baseline FILE, --in-force or --policy FILE"
+check "usage: --baseline with --policy is refused" expect_exit 2 "$work/out" \
+        "$devgate" apply -n --baseline "$policies/cc-default.json" --policy "$policies/cc-default.json"
 check "usage: device without a path" expect_exit 2 "$work/out" "$devgate" device
 check "usage: halt without a reason" expect_exit 2 "$work/out" "$devgate" halt
 check "device with no policy in force does nothing" expect_exit 0 "$work/out" \

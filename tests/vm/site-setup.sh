@@ -2,8 +2,8 @@
 # Sourced (POSIX sh) by the VM tests and the demo: a site's side of an attested boot, in
 # the current directory, for a guest that reaches the server at 10.0.2.100:8443
 # (vm-lib.sh's guestfwd). Needs $devgate, $kbs (the built binaries) and $top (the sources).
+# The TLS certificates come from tests/attest/kbs-setup.sh: kbs_tls 10.0.2.100.
 #
-#   site_tls                    ca.pem, and server.pem/server.key for 10.0.2.100
 #   site_policy VERSION KEY DIR cc-default renamed "site-cc" at VERSION, signed with
 #                               KEY.key, as DIR/default/devgate-policy/site
 #   site_keys                   signing keys "author" (trusted by the guest) and "rogue"
@@ -22,18 +22,6 @@
 # Each prints "Bail out! ..." and exits when something it needs fails.
 
 site_kbs_pid=""
-
-site_tls() {
-        {
-                openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-                        -subj /CN=devgate-site-ca -keyout ca.key -out ca.pem &&
-                        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-                                -subj /CN=10.0.2.100 -keyout server.key -out server.csr &&
-                        printf 'subjectAltName=IP:10.0.2.100,IP:127.0.0.1\n' >san.ext &&
-                        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-                                -days 2 -extfile san.ext -out server.pem
-        } 2>/dev/null || { echo "Bail out! cannot make the TLS certificates"; exit 1; }
-}
 
 site_keys() {
         "$devgate" policy keygen author >/dev/null && "$devgate" policy keygen rogue >/dev/null ||

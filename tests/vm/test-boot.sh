@@ -36,8 +36,9 @@ export VM_WORK="$work" VM_LIB_DIR="$top/tests/vm" VM_TIMEOUT=${VM_TIMEOUT:-240}
 . "$top/tests/vm/dracut-patched.sh"
 
 # --- the site's side ------------------------------------------------------------------
+. "$top/tests/attest/kbs-setup.sh"
 . "$top/tests/vm/site-setup.sh"
-site_tls
+kbs_tls 10.0.2.100 127.0.0.1
 site_keys
 # The site's policy at version 2; its older version 1; version 3 signed by a key the guest
 # does not trust.
@@ -109,11 +110,10 @@ check_denied_never_probed() { # check_denied_never_probed BOOT
 }
 
 stage_figures() { # stage_figures BOOT: the benchmark's figures, as TAP comments
-        grep -o 'devgate-boot: stage .*' "$(console "$1")" | sed "s/^devgate-boot: /# $1: /"
-        grep -o 'Run /init as init process' "$(console "$1")" >/dev/null &&
-                grep 'Run /init as init process' "$(console "$1")" |
-                sed "s/^\[ *\([0-9.]*\)\].*/# $1: \/init started at uptime \1 s/"
-        grep -o 'REPORT: uptime [0-9.]*' "$(console "$1")" | sed "s/REPORT: uptime/# $1: real root at uptime/"
+        _c=$(console "$1")
+        grep -o 'devgate-boot: stage .*' "$_c" | sed "s/^devgate-boot: /# $1: /"
+        sed -n "s/^\[ *\([0-9.]*\)\] Run \/init as init process.*/# $1: \/init started at uptime \1 s/p" "$_c"
+        grep -o 'REPORT: uptime [0-9.]*' "$_c" | sed "s/REPORT: uptime/# $1: real root at uptime/"
 }
 
 positive_boot() { # positive_boot BOOT IMAGE
